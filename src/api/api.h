@@ -1,0 +1,18 @@
+/*
+ * api: the route table of /api/v1 and one file per resource. Each handler decodes and
+ * validates the request (unknown fields are errors), calls service/ with plain C values and
+ * encodes the answer. Every route declares the roles it admits; the dispatcher resolves the
+ * session, enforces the role and the CSRF token on writes before any handler runs.
+ */
+#ifndef HPF_API_API_H
+#define HPF_API_API_H
+
+#include "http/server.h"
+#include "service/svc.h"
+
+#include <stddef.h>
+
+/* The route table to hand to http/ (static storage). `svc` must outlive the server. */
+const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * api/internal: what the resource files share: the request context, body decoding against a
+ * field list, query parameters, and the JSON encoders of the resources.
+ */
+#ifndef HPF_API_INTERNAL_H
+#define HPF_API_INTERNAL_H
+
+#include "api/api.h"
+
+#include <jansson.h>
+
+#define API_PUBLIC 0
+#define API_ANY (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR)
+
+typedef struct api_ctx {
+    hpf_http_req *req;
+    hpf_http_resp *resp;
+    hpf_svc *svc;
+    hpf_actor actor;      /* role HPF_ROLE_NONE when not logged in */
+    char csrf[HPF_TOKEN_LEN];
+    const char *token;    /* the session cookie, or NULL */
+} api_ctx;
+
+/* A handler returns 0 after writing the response, or a negative code with err set (the
+ * dispatcher writes the problem). */
+typedef int (*api_fn)(api_ctx *c, hpf_err *err);
+
+typedef struct api_route {
+    const char *method;
+    const char *pattern;
+    unsigned roles; /* API_PUBLIC or a mask of hpf_role */
+    api_fn fn;
+} api_route;
+
+extern const api_route api_session_routes[], api_employer_routes[], api_member_routes[],
+    api_remit_routes[];
+extern const size_t api_session_nroutes, api_employer_nroutes, api_member_nroutes,
+    api_remit_nroutes;
+
+/* ---- body decoding ---- */
+
+typedef enum { API_STR, API_INT, API_MONEY, API_OBJ, API_ARR } api_type;
+
+typedef struct api_field {
+    const char *name;
+    api_type type;
+    bool required;
+} api_field;
+
+/* Check that `obj` holds only the listed fields, with the right JSON types, and the required
+ * ones. Strings must not contain NUL. `ptr` is the JSON Pointer of obj ("" for the body). */
+int api_check(json_t *obj, const char *ptr, const api_field *spec, size_t n, hpf_err *err);
+/* Decode the body (415/400 on bad content) and check it against spec. *out owned by caller. */
+int api_body(api_ctx *c, const api_field *spec, size_t n, json_t **out, hpf_err *err);
+
+/* The string value or NULL when absent (after api_check). */
+const char *api_str(json_t *obj, const char *name);
+/* Money from a decimal string within [min, max] (field named by JSON Pointer). */
+int api_money(json_t *obj, const char *name, const char *ptr, hpf_fen min, hpf_fen max,
+              hpf_fen *out, hpf_err *err);
+/* Integer within [min, max]. */
+int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t max,
+            int64_t *out, hpf_err *err);
+
+/* ---- query parameters ---- */
+
+int api_query_page(api_ctx *c, int64_t *offset, int64_t *limit, hpf_err *err);
+/* A "YYYY-MM" query parameter; `def` when absent (def 0 makes it required). */
+int api_query_month(api_ctx *c, const char *name, hpf_month def, hpf_month *out, hpf_err *err);
+int api_query_day(api_ctx *c, const char *name, hpf_day def, hpf_day *out, hpf_err *err);
+
+/* ---- encoders (new references) ---- */
+
+json_t *api_money_json(hpf_fen v);
+json_t *api_day_json(hpf_day d);     /* null for 0 */
+json_t *api_month_json(hpf_month m); /* null for 0 */
+json_t *api_employer_json(const hpf_employer *e);
+json_t *api_member_json(const hpf_member *m);
+json_t *api_remittance_json(const hpf_remittance *r);
+json_t *api_list_json(json_t *items, int64_t total, int64_t offset, int64_t limit);
+
+/* Reply with JSON (steals obj). */
+int api_reply(api_ctx *c, int status, json_t *obj);
+
+#endif

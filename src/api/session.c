@@ -1,0 +1,120 @@
+/* api/session: login, the current session, logout, online-hall registration, the policy. */
+#include "api/internal.h"
+
+#include "base/mem.h"
+
+#include <string.h>
+
+#define COOKIE_ATTRS "; Path=/; HttpOnly; Secure; SameSite=Strict"
+
+static json_t *session_json(const hpf_actor *a, const char *csrf)
+{
+    json_t *u = json_pack("{s:s, s:s, s:s}", "username", a->username, "role",
+                          hpf_role_name(a->role), "name", a->name);
+    if (a->role == HPF_ROLE_MEMBER)
+        json_object_set_new(u, "account_no", json_string(a->account_no));
+    if (a->role == HPF_ROLE_AGENT)
+        json_object_set_new(u, "employer_account_no", json_string(a->employer_account_no));
+    return json_pack("{s:o, s:s}", "user", u, "csrf_token", csrf);
+}
+
+static int login(api_ctx *c, hpf_err *err)
+{
+    static const api_field spec[] = {
+        {"username", API_STR, true},
+        {"password", API_STR, true},
+    };
+    json_t *body;
+    char token[HPF_TOKEN_LEN], csrf[HPF_TOKEN_LEN];
+    int rc = api_body(c, spec, 2, &body, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_auth_login(c->svc, api_str(body, "username"), api_str(body, "password"), &c->actor,
+                        token, csrf, err);
+    json_decref(body);
+    if (rc < 0)
+        return rc;
+    c->resp->log_user = hpf_arena_strdup(c->req->arena, c->actor.username);
+    hpf_http_add_header(c->resp, "Set-Cookie",
+                        hpf_arena_printf(c->req->arena, "hpf_session=%s" COOKIE_ATTRS
+                                         "; Max-Age=%d",
+                                         token, c->svc->session_max_s));
+    hpf_wipe(token, sizeof token);
+    rc = api_reply(c, 200, session_json(&c->actor, csrf));
+    hpf_wipe(csrf, sizeof csrf);
+    return rc;
+}
+
+static int whoami(api_ctx *c, hpf_err *err)
+{
+    (void)err;
+    return api_reply(c, 200, session_json(&c->actor, c->csrf));
+}
+
+static int logout(api_ctx *c, hpf_err *err)
+{
+    int rc = hpf_auth_logout(c->svc, c->token, err);
+    if (rc < 0)
+        return rc;
+    hpf_http_add_header(c->resp, "Set-Cookie", "hpf_session=" COOKIE_ATTRS "; Max-Age=0");
+    c->resp->status = 204;
+    c->resp->content_type = NULL;
+    return 0;
+}
+
+static int registration(api_ctx *c, hpf_err *err)
+{
+    static const api_field spec[] = {
+        {"id_number", API_STR, true},
+        {"name", API_STR, true},
+        {"account_no", API_STR, true},
+        {"password", API_STR, true},
+    };
+    json_t *body;
+    int rc = api_body(c, spec, 4, &body, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_member_register_login(c->svc, api_str(body, "id_number"), api_str(body, "name"),
+                                   api_str(body, "account_no"), api_str(body, "password"), err);
+    if (rc == 0)
+        rc = api_reply(c, 201, json_pack("{s:s}", "username", api_str(body, "id_number")));
+    json_decref(body);
+    return rc;
+}
+
+static int policy(api_ctx *c, hpf_err *err)
+{
+    hpf_day day;
+    hpf_policy p;
+    int rc = api_query_day(c, "date", hpf_svc_today(c->svc), &day, err);
+    if (rc < 0 || (rc = hpf_svc_policy(c->svc, day, &p, err)) < 0)
+        return rc;
+    hpf_fen cap = 0, dmin = 0, dmax = 0;
+    hpf_money_muldiv(&cap, p.contrib.city_avg_wage, p.contrib.cap_multiple, 1);
+    hpf_contrib_deposit_limits(&dmin, &dmax, &p.contrib, NULL);
+    return api_reply(
+        c, 200,
+        json_pack("{s:I, s:o, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:s, s:b, s:o, s:o,"
+                  " s:I, s:i}",
+                  "version", (json_int_t)p.version, "effective_from",
+                  api_day_json(p.effective_from), "unit_ratio_min_bp",
+                  p.contrib.unit_ratio_min_bp, "unit_ratio_max_bp", p.contrib.unit_ratio_max_bp,
+                  "indiv_ratio_min_bp", p.contrib.indiv_ratio_min_bp, "indiv_ratio_max_bp",
+                  p.contrib.indiv_ratio_max_bp, "city_avg_wage",
+                  api_money_json(p.contrib.city_avg_wage), "min_wage",
+                  api_money_json(p.contrib.min_wage), "base_cap", api_money_json(cap),
+                  "base_floor", api_money_json(p.contrib.min_wage), "cap_multiple",
+                  p.contrib.cap_multiple, "rounding", hpf_rounding_name(p.contrib.rounding),
+                  "ratios_must_match", p.contrib.ratios_must_match, "monthly_deposit_min",
+                  api_money_json(dmin), "monthly_deposit_max", api_money_json(dmax),
+                  "deposit_rate_e7", (json_int_t)p.deposit_rate_e7, "day_basis", p.day_basis));
+}
+
+const api_route api_session_routes[] = {
+    {"POST", "/api/v1/session", API_PUBLIC, login},
+    {"GET", "/api/v1/session", API_ANY, whoami},
+    {"DELETE", "/api/v1/session", API_ANY, logout},
+    {"POST", "/api/v1/registrations", API_PUBLIC, registration},
+    {"GET", "/api/v1/policy", API_ANY, policy},
+};
+const size_t api_session_nroutes = sizeof api_session_routes / sizeof api_session_routes[0];

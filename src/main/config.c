@@ -1,0 +1,117 @@
+#include "main/config.h"
+
+#include "base/parse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct setting {
+    const char *key, *env;
+    char *dst;
+    size_t size;
+} setting;
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    size_t k = 0;
+    while (isspace((unsigned char)s[k]))
+        k++;
+    memmove(s, s + k, n - k + 1);
+}
+
+static int put(char *dst, size_t size, const char *v, const char *what, hpf_err *err)
+{
+    if (strlen(v) >= size)
+        return hpf_err_field(err, HPF_EINVAL, what, "config.too_long", "%s is too long", what);
+    snprintf(dst, size, "%s", v);
+    return 0;
+}
+
+static int read_file(const char *path, setting *s, size_t n, bool *seen, hpf_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return hpf_err_field(err, HPF_EINVAL, "--config", "config.open", "cannot open %s", path);
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        trim(line);
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            rc = hpf_err_field(err, HPF_EINVAL, "--config", "config.syntax",
+                               "%s:%d: expected key = value", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = line, *val = eq + 1;
+        trim(key);
+        trim(val);
+        size_t i = 0;
+        while (i < n && strcmp(s[i].key, key) != 0)
+            i++;
+        if (i == n) {
+            rc = hpf_err_field(err, HPF_EINVAL, "--config", "config.unknown_key",
+                               "%s:%d: unknown key '%s'", path, lineno, key);
+            break;
+        }
+        rc = put(s[i].dst, s[i].size, val, key, err);
+        seen[i] = true;
+    }
+    fclose(f);
+    return rc;
+}
+
+int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
+{
+    char threads[16] = "4";
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "var");
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
+    snprintf(cfg->web_dir, sizeof cfg->web_dir, "web/dist");
+    snprintf(cfg->centre, sizeof cfg->centre, "320900");
+    setting s[] = {
+        {"data_dir", "HPF_DATA_DIR", cfg->data_dir, sizeof cfg->data_dir},
+        {"db", "HPF_DB", cfg->db, sizeof cfg->db},
+        {"listen", "HPF_LISTEN", cfg->listen, sizeof cfg->listen},
+        {"web_dir", "HPF_WEB_DIR", cfg->web_dir, sizeof cfg->web_dir},
+        {"business_date", "HPF_BUSINESS_DATE", cfg->business_date, sizeof cfg->business_date},
+        {"centre", "HPF_CENTRE", cfg->centre, sizeof cfg->centre},
+        {"threads", "HPF_THREADS", threads, sizeof threads},
+    };
+    const char *flag[] = {fl->data_dir, fl->db,     fl->listen, fl->web_dir,
+                          fl->business_date, fl->centre, fl->threads};
+    size_t n = sizeof s / sizeof s[0];
+    bool seen[sizeof s / sizeof s[0]] = {0};
+    int rc = 0;
+    const char *file = fl->config ? fl->config : getenv("HPF_CONFIG");
+    if (file && *file && (rc = read_file(file, s, n, seen, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = getenv(s[i].env);
+        if (e && *e && (rc = put(s[i].dst, s[i].size, e, s[i].env, err)) < 0)
+            return rc;
+        if (flag[i] && (rc = put(s[i].dst, s[i].size, flag[i], s[i].key, err)) < 0)
+            return rc;
+    }
+    if (!cfg->db[0] && (size_t)snprintf(cfg->db, sizeof cfg->db, "sqlite:%s/hpf.db",
+                                        cfg->data_dir) >= sizeof cfg->db)
+        return hpf_err_field(err, HPF_EINVAL, "--data-dir", "config.too_long",
+                             "data directory path too long");
+    int64_t t;
+    if (hpf_parse_i64(&t, threads, 1, 64) < 0)
+        return hpf_err_field(err, HPF_EINVAL, "--threads", "config.range",
+                             "threads must be 1..64");
+    cfg->threads = (int)t;
+    if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
+        return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",
+                             "centre must be a 6-digit administrative code");
+    return 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * main/config: settings from flags, over environment variables (HPF_*), over an optional
+ * config file (key = value lines; --config FILE or HPF_CONFIG), over defaults.
+ */
+#ifndef HPF_MAIN_CONFIG_H
+#define HPF_MAIN_CONFIG_H
+
+#include "base/err.h"
+
+typedef struct hpf_config {
+    char data_dir[512];      /* HPF_DATA_DIR, default "var" */
+    char db[1024];           /* HPF_DB, default "sqlite:<data_dir>/hpf.db" */
+    char listen[128];        /* HPF_LISTEN, default "127.0.0.1:8443" */
+    char web_dir[512];       /* HPF_WEB_DIR, default "web/dist" */
+    char business_date[16];  /* HPF_BUSINESS_DATE, default "" (today) */
+    char centre[8];          /* HPF_CENTRE, default "320900" (Yancheng) */
+    int threads;             /* HPF_THREADS, default 4 */
+} hpf_config;
+
+/* Which settings a flag set explicitly (flags win over everything). */
+typedef struct hpf_config_flags {
+    const char *config, *data_dir, *db, *listen, *web_dir, *business_date, *centre, *threads;
+} hpf_config_flags;
+
+/* Resolve the configuration. Returns 0 or HPF_EINVAL (bad file line or value, message says
+ * which). */
+int hpf_config_load(hpf_config *cfg, const hpf_config_flags *flags, hpf_err *err);
+
+#endif

@@ -1,0 +1,174 @@
+/* service/employer: employer registration (单位开户) and reads. */
+#include "service/internal.h"
+
+#include "base/mem.h"
+#include "domain/ids.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int check_username(const char *u, const char *field, hpf_err *err)
+{
+    size_t n = strlen(u);
+    if (n < 3 || n > 32)
+        return hpf_err_field(err, HPF_EINVAL, field, "username.format",
+                             "username must be 3 to 32 characters");
+    for (const char *p = u; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return hpf_err_field(err, HPF_EINVAL, field, "username.format",
+                                 "username may hold only letters, digits, '_', '-' and '.'");
+    }
+    return 0;
+}
+
+int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employer_new *in,
+                          hpf_employer *out, hpf_err *err)
+{
+    hpf_db *db;
+    hpf_stmt *st;
+    hpf_policy pol;
+    char uscc[19], acct[19], date[11];
+    hpf_day today = hpf_svc_today(svc);
+    int64_t seq, id = 0;
+
+    if (actor->role != HPF_ROLE_OPERATOR)
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                             "only an operator registers employers");
+    int rc = hpf_name_validate(in->name, "/name", err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_uscc_validate(in->uscc, uscc, err);
+    if (rc < 0)
+        return rc;
+    if (in->agent_username) {
+        rc = check_username(in->agent_username, "/agent/username", err);
+        if (rc < 0)
+            return rc;
+        rc = hpf_name_validate(in->agent_name, "/agent/name", err);
+        if (rc < 0)
+            return rc;
+    }
+    rc = svc_conn(svc, &db, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_policy_at(db, today, &pol, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_contrib_check_ratios(&pol.contrib, in->unit_ratio_bp, in->indiv_ratio_bp, err);
+    if (rc < 0)
+        return rc;
+
+    rc = hpf_db_begin(db, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st, "SELECT account_no FROM employer WHERE uscc = ?", err);
+    if (rc < 0)
+        goto done;
+    hpf_stmt_bind_text(st, 1, uscc);
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        rc = hpf_err_field(err, HPF_ECONFLICT, "/uscc", "employer.uscc_unique",
+                           "an employer with this unified social credit code is already "
+                           "registered (account %s)",
+                           hpf_stmt_text(st, 0));
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        goto done;
+    rc = hpf_db_next_counter(db, "employer", &seq, err);
+    if (rc < 0)
+        goto done;
+    rc = hpf_acct_make_employer(acct, svc->centre, 1, seq);
+    if (rc < 0) {
+        rc = hpf_err_set(err, HPF_EINTERNAL, "employer account sequence exhausted");
+        goto done;
+    }
+    rc = hpf_db_prepare(db, &st,
+                        "INSERT INTO employer(account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp,"
+                        " state, opened_on) VALUES (?, ?, ?, ?, ?, '01', ?) RETURNING id",
+                        err);
+    if (rc < 0)
+        goto done;
+    hpf_stmt_bind_text(st, 1, acct);
+    hpf_stmt_bind_text(st, 2, in->name);
+    hpf_stmt_bind_text(st, 3, uscc);
+    hpf_stmt_bind_i64(st, 4, in->unit_ratio_bp);
+    hpf_stmt_bind_i64(st, 5, in->indiv_ratio_bp);
+    hpf_stmt_bind_text(st, 6, hpf_day_fmt(date, today));
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        id = hpf_stmt_i64(st, 0);
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        goto done;
+    if (in->agent_username) {
+        rc = hpf_user_create(db, HPF_ROLE_AGENT, in->agent_username, in->agent_password, "/agent",
+                             in->agent_name, id, 0, NULL, err);
+        if (rc < 0)
+            goto done;
+    }
+    rc = svc_load_employer(db, acct, out, err);
+    if (rc < 0)
+        goto done;
+    rc = hpf_db_commit(db, err);
+done:
+    if (rc < 0)
+        hpf_db_rollback(db);
+    return rc;
+}
+
+int hpf_employer_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                     hpf_employer *out, hpf_err *err)
+{
+    hpf_db *db;
+    int rc = svc_scope_employer(actor, account_no, err);
+    if (rc < 0)
+        return rc;
+    rc = svc_conn(svc, &db, err);
+    return rc < 0 ? rc : svc_load_employer(db, account_no, out, err);
+}
+
+int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int64_t limit,
+                      hpf_employer **items, size_t *n, int64_t *total, hpf_err *err)
+{
+    hpf_db *db;
+    hpf_stmt *st;
+    *items = NULL;
+    *n = 0;
+    if (actor->role != HPF_ROLE_OPERATOR)
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                             "only an operator lists employers");
+    svc_page(&offset, &limit);
+    int rc = svc_conn(svc, &db, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_query_i64(db, total, "SELECT count(*) FROM employer", err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st, "SELECT account_no FROM employer ORDER BY id DESC LIMIT ? OFFSET ?",
+                        err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, limit);
+    hpf_stmt_bind_i64(st, 2, offset);
+    char(*accts)[19] = hpf_xcalloc((size_t)limit, sizeof *accts);
+    size_t k = 0;
+    while ((rc = hpf_stmt_step(st, err)) == 1 && k < (size_t)limit)
+        COPY(accts[k++], hpf_stmt_text(st, 0));
+    hpf_stmt_reset(st);
+    if (rc >= 0) {
+        *items = hpf_xcalloc(k ? k : 1, sizeof **items);
+        for (size_t i = 0; i < k && rc >= 0; i++)
+            rc = svc_load_employer(db, accts[i], &(*items)[i], err);
+        *n = k;
+    }
+    free(accts);
+    if (rc < 0) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * store/driver: what a database driver provides behind store/db.h. Internal to store/.
+ */
+#ifndef HPF_STORE_DRIVER_H
+#define HPF_STORE_DRIVER_H
+
+#include "store/db.h"
+
+typedef struct hpf_db_ops {
+    const char *name;
+    int (*connect)(hpf_db **out, const char *target, hpf_err *err);
+    void (*close)(hpf_db *db);
+    int (*exec)(hpf_db *db, const char *sql, hpf_err *err);
+    int (*begin)(hpf_db *db, hpf_err *err);
+    int (*prepare)(hpf_db *db, hpf_stmt **out, const char *sql, hpf_err *err);
+    void (*bind_i64)(hpf_stmt *st, int i, int64_t v);
+    void (*bind_text)(hpf_stmt *st, int i, const char *s);
+    void (*bind_blob)(hpf_stmt *st, int i, const void *p, int n);
+    void (*bind_null)(hpf_stmt *st, int i);
+    int (*step)(hpf_stmt *st, hpf_err *err);
+    int64_t (*col_i64)(hpf_stmt *st, int col);
+    const char *(*col_text)(hpf_stmt *st, int col);
+    const void *(*col_blob)(hpf_stmt *st, int col, int *len);
+    bool (*col_null)(hpf_stmt *st, int col);
+    int64_t (*changes)(hpf_stmt *st);
+    void (*reset)(hpf_stmt *st);
+} hpf_db_ops;
+
+/* Every connection starts with this header so db.c can dispatch. */
+struct hpf_db {
+    const hpf_db_ops *ops;
+    int in_tx;
+};
+
+/* Every statement starts with this header. */
+struct hpf_stmt {
+    const hpf_db_ops *ops;
+};
+
+extern const hpf_db_ops hpf_sqlite_ops;
+
+#endif

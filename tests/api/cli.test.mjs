@@ -1,0 +1,189 @@
+// The hpf command line: calc contribution (RULES §1.2-A), version, help, exit codes, migrate, demo.
+// Exit codes: 0 ok, 1 failure, 2 bad usage or bad input (one line on stderr).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { mod112Valid } from '../lib/ids.mjs';
+import { parseLogins, runHpf } from '../lib/server.mjs';
+
+const VECTORS = {
+  // RULES §1.2-A, city average 7500.00 (cap 22500.00), minimum wage 2070.00
+  A: { wage: '25310.40', ratio: 12 },
+  B: { wage: '1900.00', ratio: 5 },
+  C: { wage: '6543.21', ratio: 8 },
+};
+const EXPECTED = {
+  A: {
+    yuan: { base: '22500.00', unit: '2700.00', individual: '2700.00', total: '5400.00' },
+    jiao: { base: '22500.00', unit: '2700.00', individual: '2700.00', total: '5400.00' },
+    fen: { base: '22500.00', unit: '2700.00', individual: '2700.00', total: '5400.00' },
+  },
+  B: {
+    yuan: { base: '2070.00', unit: '104.00', individual: '104.00', total: '208.00' },
+    jiao: { base: '2070.00', unit: '103.50', individual: '103.50', total: '207.00' },
+    fen: { base: '2070.00', unit: '103.50', individual: '103.50', total: '207.00' },
+  },
+  C: {
+    yuan: { base: '6543.21', unit: '523.00', individual: '523.00', total: '1046.00' },
+    jiao: { base: '6543.21', unit: '523.50', individual: '523.50', total: '1047.00' },
+    fen: { base: '6543.21', unit: '523.46', individual: '523.46', total: '1046.92' },
+  },
+};
+
+function calcArgs({ wage, ratio, unit = ratio, indiv = ratio, rounding, cityAvg = '7500.00', minWage = '2070.00' }) {
+  const a = ['calc', 'contribution', '--wage', wage, '--city-avg', cityAvg, '--min-wage', minWage, '--unit-ratio', String(unit), '--indiv-ratio', String(indiv)];
+  if (rounding) a.push('--rounding', rounding);
+  return a;
+}
+
+function assertUsageError(r, what) {
+  const ctx = `${what}: code ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`;
+  assert.equal(r.code, 2, ctx);
+  assert.equal(r.stdout, '', ctx);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  assert.equal(lines.length, 1, `exactly one line on stderr: ${ctx}`);
+}
+
+describe('hpf calc contribution (RULES §1.2-A)', () => {
+  for (const [name, v] of Object.entries(VECTORS)) {
+    for (const rounding of ['yuan', 'jiao', 'fen']) {
+      test(`employee ${name} (${v.wage} at ${v.ratio}%/${v.ratio}%), ${rounding} rounding`, async () => {
+        const r = await runHpf(calcArgs({ ...v, rounding }));
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), EXPECTED[name][rounding]);
+        assert.equal(r.stdout.trim().split('\n').length, 1, 'one line of JSON');
+      });
+    }
+  }
+
+  test('yuan is the default rounding', async () => {
+    const r = await runHpf(calcArgs(VECTORS.C));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), EXPECTED.C.yuan);
+  });
+
+  test('different employer and employee ratios are computed separately', async () => {
+    const r = await runHpf(calcArgs({ wage: '6543.21', unit: 12, indiv: 5 }));
+    assert.equal(r.code, 0, r.stderr);
+    // 785.18520 -> 785; 327.1605 -> 327
+    assert.deepEqual(JSON.parse(r.stdout), { base: '6543.21', unit: '785.00', individual: '327.00', total: '1112.00' });
+  });
+
+  test('the ratio bounds 5 and 12 are accepted', async () => {
+    assert.equal((await runHpf(calcArgs({ wage: '5000.00', ratio: 5 }))).code, 0);
+    assert.equal((await runHpf(calcArgs({ wage: '5000.00', ratio: 12 }))).code, 0);
+  });
+
+  const bad = [
+    ['unit ratio 13', { wage: '6543.21', unit: 13, indiv: 8 }],
+    ['individual ratio 13', { wage: '6543.21', unit: 8, indiv: 13 }],
+    ['unit ratio 4', { wage: '6543.21', unit: 4, indiv: 8 }],
+    ['ratio abc', { wage: '6543.21', unit: 'abc', indiv: 8 }],
+    ['wage with three decimals', { wage: '6543.215', ratio: 8 }],
+    ['wage abc', { wage: 'abc', ratio: 8 }],
+    ['negative wage', { wage: '-1.00', ratio: 8 }],
+    ['rounding "cent"', { wage: '6543.21', ratio: 8, rounding: 'cent' }],
+  ];
+  for (const [what, v] of bad) {
+    test(`${what}: exit 2 with one line on stderr`, async () => {
+      assertUsageError(await runHpf(calcArgs(v)), what);
+    });
+  }
+
+  test('a missing --wage: exit 2 with one line on stderr', async () => {
+    const args = calcArgs(VECTORS.C);
+    args.splice(args.indexOf('--wage'), 2);
+    assertUsageError(await runHpf(args), 'missing --wage');
+  });
+});
+
+describe('version, help, usage', () => {
+  test('hpf version prints the version and exits 0', async () => {
+    const r = await runHpf(['version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\b\d+\.\d+\.\d+\b/);
+  });
+
+  test('hpf --help lists the commands and exits 0', async () => {
+    const r = await runHpf(['--help']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const cmd of ['serve', 'migrate', 'demo', 'calc', 'version']) assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`), `--help mentions ${cmd}`);
+  });
+
+  for (const cmd of [['serve'], ['migrate'], ['demo'], ['calc', 'contribution']]) {
+    test(`hpf ${cmd.join(' ')} --help exits 0 and describes its options`, async () => {
+      const r = await runHpf([...cmd, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /--/, 'lists options');
+    });
+  }
+
+  test('an unknown command: exit 2 with one line on stderr', async () => {
+    assertUsageError(await runHpf(['frobnicate']), 'unknown command');
+  });
+
+  test('an unknown option: exit 2 with one line on stderr', async () => {
+    assertUsageError(await runHpf(['version', '--no-such-option']), 'unknown option');
+  });
+
+  test('no command at all: exit 2', async () => {
+    const r = await runHpf([]);
+    assert.equal(r.code, 2, r.stderr);
+  });
+});
+
+describe('migrate and demo', () => {
+  async function withTmp(fn) {
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-cli-'));
+    try {
+      return await fn(dir);
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('hpf migrate creates DIR/hpf.db and is idempotent', async () => {
+    await withTmp(async (dir) => {
+      const r1 = await runHpf(['migrate', '--data-dir', dir]);
+      assert.equal(r1.code, 0, r1.stderr);
+      assert.ok(fs.existsSync(path.join(dir, 'hpf.db')));
+      const r2 = await runHpf(['migrate', '--data-dir', dir]);
+      assert.equal(r2.code, 0, r2.stderr);
+    });
+  });
+
+  test('hpf demo prints the documented logins (operator, agent0001, a member by id number)', async () => {
+    await withTmp(async (dir) => {
+      const r = await runHpf(['demo', '--data-dir', dir, '--employers', '1', '--members', '2', '--months', '1', '--seed', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      const logins = parseLogins(r.stdout);
+      const op = logins.find((l) => l.role === 'operator');
+      const agent = logins.find((l) => l.role === 'agent');
+      const member = logins.find((l) => l.role === 'member');
+      assert.deepEqual(op, { role: 'operator', username: 'operator', password: 'Operator#2026' });
+      assert.deepEqual(agent, { role: 'agent', username: 'agent0001', password: 'Agent#2026hpf' });
+      assert.ok(member, r.stdout);
+      assert.ok(mod112Valid(member.username), `member username ${member.username} is a valid id number`);
+      assert.equal(member.password, 'Member#2026hpf');
+      assert.ok(fs.existsSync(path.join(dir, 'hpf.db')));
+    });
+  });
+
+  test('hpf demo is deterministic: the same seed prints the same logins', async () => {
+    const args = ['--employers', '2', '--members', '2', '--months', '1', '--seed', '42'];
+    const a = await withTmp((dir) => runHpf(['demo', '--data-dir', dir, ...args]));
+    const b = await withTmp((dir) => runHpf(['demo', '--data-dir', dir, ...args]));
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(a.stdout, b.stdout);
+  });
+
+  test('hpf demo with a non-numeric --employers: exit 2 with one line on stderr', async () => {
+    await withTmp(async (dir) => {
+      assertUsageError(await runHpf(['demo', '--data-dir', dir, '--employers', 'many', '--members', '2', '--months', '1', '--seed', '1']), 'bad --employers');
+    });
+  });
+});

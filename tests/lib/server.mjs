@@ -1,0 +1,473 @@
+// The black-box test harness: start a real `hpf serve` on a free loopback port with a fresh
+// database, talk HTTPS to it as a client would, stop it and demand a clean exit.
+//
+//   const srv = await startServer();                  // demo data: 1 employer, 3 members, 1 month
+//   const op = await loginAs(srv, 'operator');         // a session: keeps the cookie and CSRF token
+//   const r = await op.post('/api/v1/employers', {...});   // {status, headers, json, text}
+//   await srv.stop();                                   // throws unless hpf exited 0 (sanitizers!)
+//
+// Environment: HPF_BIN (default <repo>/build-test/hpf); HPF_KEEP_DATA=1 keeps the temp dirs.
+// The server's certificate is self-signed: this client does not verify it (rejectUnauthorized
+// false on its own https.Agent; nothing global is changed). One test compares the served
+// certificate with DIR/tls/cert.pem instead.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const HPF_BIN = process.env.HPF_BIN || path.join(REPO, 'build-test', 'hpf');
+export const BUSINESS_DATE = '2026-11-15';
+export const DEFAULT_DEMO = Object.freeze({ employers: 1, members: 3, months: 1, seed: 1 });
+
+const START_TIMEOUT_MS = 20000;
+const STOP_TIMEOUT_MS = 20000;
+const REQUEST_TIMEOUT_MS = 15000;
+const TAIL = 6000;
+
+// Children still running when the test process exits are killed, whatever happened.
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+function tail(s, n = TAIL) {
+  return s.length > n ? `...${s.slice(-n)}` : s;
+}
+
+function hpfEnv(env) {
+  return { ...process.env, HPF_BUSINESS_DATE: BUSINESS_DATE, ...env };
+}
+
+/**
+ * Run `hpf ARGS...` to completion. Resolves {code, signal, stdout, stderr}; rejects only when the
+ * binary cannot be started or does not finish within timeoutMs.
+ */
+export function runHpf(args, { env = {}, input, timeoutMs = 120000, cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(HPF_BIN, args, { env: hpfEnv(env), cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      reject(new Error(`cannot run ${HPF_BIN}: ${e.message}`));
+      return;
+    }
+    live.add(child);
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hpf ${args.join(' ')}: no exit after ${timeoutMs} ms\n${tail(Buffer.concat(err).toString())}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      live.delete(child);
+      reject(new Error(`cannot run ${HPF_BIN} (set HPF_BIN or build build-test): ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Parse the `login ROLE USERNAME PASSWORD` lines that `hpf demo` prints. */
+export function parseLogins(stdout) {
+  const logins = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^login (\S+) (\S+) (\S+)\s*$/.exec(line);
+    if (m) logins.push({ role: m[1], username: m[2], password: m[3] });
+  }
+  return logins;
+}
+
+async function rmrf(dir) {
+  if (dir && !process.env.HPF_KEEP_DATA) await fs.promises.rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Start `hpf serve` on 127.0.0.1 with a fresh data dir: `hpf demo` first (or `hpf migrate` when
+ * demo is null). Resolves once the server printed `hpf: serving https://127.0.0.1:PORT`.
+ */
+export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
+  const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-api-'));
+  let webTmp = null;
+  let logins = [];
+  try {
+    if (demo === null) {
+      const r = await runHpf(['migrate', '--data-dir', dataDir], { env });
+      if (r.code !== 0) throw new Error(`hpf migrate exited ${r.code}:\n${tail(r.stderr)}`);
+    } else {
+      const d = { ...DEFAULT_DEMO, ...demo };
+      const r = await runHpf(
+        ['demo', '--data-dir', dataDir, '--employers', String(d.employers), '--members', String(d.members),
+          '--months', String(d.months), '--seed', String(d.seed)],
+        { env },
+      );
+      if (r.code !== 0) throw new Error(`hpf demo exited ${r.code}:\n${tail(r.stderr)}`);
+      logins = parseLogins(r.stdout);
+      if (logins.length === 0) throw new Error(`hpf demo printed no "login ROLE USERNAME PASSWORD" line:\n${tail(r.stdout)}`);
+    }
+  } catch (e) {
+    await rmrf(dataDir);
+    throw e;
+  }
+
+  let webDir = path.join(REPO, 'web', 'dist');
+  if (!fs.existsSync(path.join(webDir, 'index.html'))) {
+    // The front-end is not built: serve a stand-in so the API tests do not depend on it.
+    webTmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-web-'));
+    await fs.promises.writeFile(path.join(webTmp, 'index.html'), '<!doctype html><title>HPF</title>\n');
+    webDir = webTmp;
+  }
+
+  const child = spawn(HPF_BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--web-dir', webDir], {
+    env: hpfEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let out = '';
+  let err = '';
+  let exited = null; // {code, signal}
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      live.delete(child);
+      resolve(exited);
+    });
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  child.stdout.setEncoding('utf8');
+
+  let url;
+  try {
+    url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`hpf serve printed no "hpf: serving" line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run ${HPF_BIN} (set HPF_BIN or build build-test): ${e.message}`));
+      });
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /^hpf: serving (https:\/\/127\.0\.0\.1:(\d+))\s*$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      exitPromise.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`hpf serve exited (code ${code}, signal ${signal}) before serving`));
+      });
+    });
+  } catch (e) {
+    if (!exited) child.kill('SIGKILL');
+    await exitPromise;
+    await rmrf(dataDir);
+    await rmrf(webTmp);
+    throw new Error(`${e.message}\nstdout:\n${tail(out)}\nstderr:\n${tail(err)}`);
+  }
+
+  const port = Number(new URL(url).port);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: false });
+  let stopping = null;
+
+  const srv = {
+    url,
+    port,
+    dataDir,
+    webDir,
+    logins,
+    agent,
+    pid: child.pid,
+    stderr: () => err,
+    stdout: () => out,
+    /** True while the process runs. */
+    alive: () => exited === null,
+    /**
+     * SIGTERM, wait for the exit, remove the temp dirs. Throws when the exit is not a clean 0
+     * (a sanitizer report, a crash, a hang), with the tail of stderr.
+     */
+    stop() {
+      if (!stopping) {
+        stopping = (async () => {
+          agent.destroy();
+          try {
+            if (!exited) child.kill('SIGTERM');
+            let timer;
+            const timeout = new Promise((resolve) => {
+              timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
+            });
+            const res = await Promise.race([exitPromise, timeout]);
+            clearTimeout(timer);
+            if (res === null) {
+              child.kill('SIGKILL');
+              await exitPromise;
+              throw new Error(`hpf serve did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\nstderr:\n${tail(err)}`);
+            }
+            if (res.code !== 0 || res.signal !== null) {
+              throw new Error(`hpf serve exited with code ${res.code}, signal ${res.signal} (want 0)\nstderr:\n${tail(err)}`);
+            }
+          } finally {
+            await rmrf(dataDir);
+            await rmrf(webTmp);
+          }
+        })();
+      }
+      return stopping;
+    },
+  };
+  return srv;
+}
+
+/** The demo login of a role ('operator', 'agent', 'member'); throws when the demo printed none. */
+export function demoLogin(srv, role) {
+  const l = srv.logins.find((x) => x.role === role);
+  if (!l) throw new Error(`hpf demo printed no login for role ${role}: ${JSON.stringify(srv.logins)}`);
+  return l;
+}
+
+const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * One HTTPS request. body: undefined (none), a Buffer or string (sent as is), anything else
+ * (JSON-encoded). A JSON or raw body gets Content-Type application/json unless headers say
+ * otherwise; a header given as null is not sent. Resolves {status, headers, text, json, raw}.
+ */
+export function request(srv, method, urlPath, { body, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  let payload = null;
+  const h = {};
+  if (body !== undefined) {
+    payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    h['content-type'] = 'application/json';
+    h['content-length'] = String(payload.length);
+  }
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === null) delete h[k.toLowerCase()];
+    else h[k.toLowerCase()] = v;
+  }
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let answered = false;
+    const req = https.request(
+      { host: '127.0.0.1', port: srv.port, method, path: urlPath, headers: h, agent: srv.agent, rejectUnauthorized: false },
+      (res) => {
+        answered = true;
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('error', (e) => {
+          if (!done) {
+            done = true;
+            reject(e);
+          }
+        });
+        res.on('end', () => {
+          if (done) return;
+          done = true;
+          const raw = Buffer.concat(chunks);
+          const text = raw.toString('utf8');
+          let json;
+          if (/json/.test(res.headers['content-type'] || '')) {
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+          }
+          resolve({ method, path: urlPath, status: res.statusCode, headers: res.headers, text, json, raw });
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => {
+      if (!done) {
+        done = true;
+        req.destroy();
+        reject(new Error(`${method} ${urlPath}: no response within ${timeoutMs} ms`));
+      }
+    });
+    // A server that answers early (413) may close while the body is still being sent: the
+    // response, once it has arrived, is what counts.
+    req.on('error', (e) => {
+      if (!done && !answered) {
+        done = true;
+        reject(e);
+      }
+    });
+    if (payload) req.end(payload);
+    else req.end();
+  });
+}
+
+function cookieFrom(res, name) {
+  for (const c of [].concat(res.headers['set-cookie'] || [])) {
+    const [pair] = c.split(';');
+    const i = pair.indexOf('=');
+    if (pair.slice(0, i).trim() === name) return { value: pair.slice(i + 1).trim(), header: c };
+  }
+  return null;
+}
+
+/**
+ * A client with a tiny cookie jar (hpf_session only). Writes carry X-CSRF-Token when the client
+ * holds one, unless opts.csrf is false (send none) or a string (send that one).
+ *   get(path, opts)  post(path, body, opts)  put/patch(path, body, opts)  del(path, body, opts)
+ * opts: {headers, csrf, timeoutMs}
+ */
+export function client(srv, { cookie = null, csrf = null } = {}) {
+  const c = {
+    srv,
+    cookie,
+    csrf,
+    user: null,
+    async request(method, urlPath, body, opts = {}) {
+      const headers = {};
+      if (c.cookie) headers.cookie = `hpf_session=${c.cookie}`;
+      if (WRITE.has(method)) {
+        if (typeof opts.csrf === 'string') headers['x-csrf-token'] = opts.csrf;
+        else if (opts.csrf !== false && c.csrf) headers['x-csrf-token'] = c.csrf;
+      }
+      Object.assign(headers, opts.headers || {});
+      const res = await request(srv, method, urlPath, { body, headers, timeoutMs: opts.timeoutMs });
+      const set = cookieFrom(res, 'hpf_session');
+      if (set) c.cookie = set.value && !/max-age=0\b/i.test(set.header) ? set.value : null;
+      return res;
+    },
+    get: (p, opts) => c.request('GET', p, undefined, opts),
+    post: (p, body, opts) => c.request('POST', p, body, opts),
+    put: (p, body, opts) => c.request('PUT', p, body, opts),
+    patch: (p, body, opts) => c.request('PATCH', p, body, opts),
+    del: (p, body, opts) => c.request('DELETE', p, body, opts),
+  };
+  return c;
+}
+
+/** POST /api/v1/session and return a logged-in client; throws unless the login answers 200. */
+export async function login(srv, username, password) {
+  const c = client(srv);
+  const res = await c.post('/api/v1/session', { username, password });
+  if (res.status !== 200 || !res.json || !c.cookie) {
+    throw new Error(`login ${username}: ${res.status} ${res.text.slice(0, 400)}`);
+  }
+  c.csrf = res.json.csrf_token;
+  c.user = res.json.user;
+  c.loginResponse = res;
+  return c;
+}
+
+/** Log in with the demo login of a role. */
+export function loginAs(srv, role) {
+  const l = demoLogin(srv, role);
+  return login(srv, l.username, l.password);
+}
+
+/**
+ * Send raw bytes over TLS (for requests a normal client refuses to make: bad paths, broken
+ * encodings). The request should say `Connection: close`. Resolves {status, headers, body, text}
+ * once the server closes; status is null when no HTTP response came back.
+ */
+export function rawTls(srv, data, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const sock = tls.connect({ host: '127.0.0.1', port: srv.port, rejectUnauthorized: false }, () => sock.end(data));
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`raw TLS request: no close within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', () => {}); // a reset after the answer is fine; 'close' follows
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(parseRaw(Buffer.concat(chunks)));
+    });
+  });
+}
+
+/** Parse a raw HTTP/1.1 response (no chunked decoding beyond what the tests need). */
+export function parseRaw(buf) {
+  const text = buf.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const head = end >= 0 ? text.slice(0, end) : text;
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+  const headers = {};
+  for (const line of head.split('\r\n').slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body = end >= 0 ? buf.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1')) : Buffer.alloc(0);
+  if (/chunked/i.test(headers['transfer-encoding'] || '')) body = dechunk(body);
+  const bodyText = body.toString('utf8');
+  let json;
+  try {
+    json = JSON.parse(bodyText);
+  } catch {
+    json = undefined;
+  }
+  return { status: m ? Number(m[1]) : null, headers, text: bodyText, json, raw: buf };
+}
+
+function dechunk(buf) {
+  const parts = [];
+  let i = 0;
+  while (i < buf.length) {
+    const nl = buf.indexOf('\r\n', i);
+    if (nl < 0) break;
+    const size = parseInt(buf.subarray(i, nl).toString('latin1'), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(buf.subarray(nl + 2, nl + 2 + size));
+    i = nl + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Send bytes over plain TCP; resolves {text, error} when the peer closes (or on timeout). */
+export function rawTcp(port, data, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let error = null;
+    const sock = net.connect({ host: '127.0.0.1', port }, () => sock.write(data));
+    const timer = setTimeout(() => {
+      error = error || 'timeout';
+      sock.destroy();
+    }, timeoutMs);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', (e) => {
+      error = e.code || e.message;
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), error });
+    });
+  });
+}
+
+/** The certificate the server presents, as a tls PeerCertificate. */
+export function peerCertificate(srv) {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port: srv.port, rejectUnauthorized: false }, () => {
+      const cert = sock.getPeerCertificate();
+      const proto = sock.getProtocol();
+      sock.end();
+      resolve({ cert, protocol: proto });
+    });
+    sock.on('error', reject);
+  });
+}
