@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const method_names[] = {"GET",    "HEAD",    "POST",  "PUT",
-                                           "PATCH",  "DELETE",  "OPTIONS", "OTHER"};
+static const char *const method_names[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                           "PATCH", "DELETE", "OPTIONS", "OTHER"};
 #define NMETHODS (sizeof method_names / sizeof method_names[0])
 
 /* Upper bounds of the latency buckets, in seconds; +Inf is implicit. */
@@ -219,8 +219,7 @@ static int render_durations(hpf_metrics *m, hpf_buf *out)
 {
     static const char name[] = "hpf_http_request_duration_seconds";
     int rc = add_help(out, name, strlen(name),
-                      "Time from the request line to the last byte of the response.",
-                      "histogram");
+                      "Time from the request line to the last byte of the response.", "histogram");
     for (size_t i = 0; i < m->nslots * NMETHODS && rc == 0; i++) {
         const entry *e = m->entries[i];
         if (!e)
@@ -233,9 +232,9 @@ static int render_durations(hpf_metrics *m, hpf_buf *out)
             if (rc == 0)
                 rc = add_labels(out, route, method);
             if (rc == 0)
-                rc = hpf_buf_printf(out, ",le=\"%s\"} %llu\n",
-                                    b < NBUCKETS ? bucket_text[b] : "+Inf",
-                                    (unsigned long long)cum);
+                rc =
+                    hpf_buf_printf(out, ",le=\"%s\"} %llu\n",
+                                   b < NBUCKETS ? bucket_text[b] : "+Inf", (unsigned long long)cum);
         }
         if (rc == 0)
             rc = hpf_buf_printf(out, "%s_sum", name);

@@ -20,8 +20,8 @@ struct hpf_router {
     size_t n;
 };
 
-static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                            "OPTIONS"};
+static const char *const known_methods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                            "PATCH", "DELETE", "OPTIONS"};
 
 static bool method_known(const char *m)
 {
@@ -80,8 +80,7 @@ static int compile_pattern(croute *c, const char *pattern, hpf_err *err)
             for (int i = 0; i < c->nsegs; i++)
                 if (c->segs[i].capture && strlen(c->segs[i].text) == len - 2 &&
                     !memcmp(c->segs[i].text, p + 1, len - 2))
-                    return hpf_err_set(err, HPF_EINVAL, "route %s: capture named twice",
-                                       pattern);
+                    return hpf_err_set(err, HPF_EINVAL, "route %s: capture named twice", pattern);
             s->capture = true;
             s->text = hpf_xstrndup(p + 1, len - 2);
             nparams++;
@@ -90,8 +89,8 @@ static int compile_pattern(croute *c, const char *pattern, hpf_err *err)
                 if (p[i] == '{' || p[i] == '}' || p[i] == '%' || (unsigned char)p[i] <= ' ' ||
                     p[i] == '?' || p[i] == '#')
                     return hpf_err_set(err, HPF_EINVAL,
-                                       "route %s: character '%c' not allowed in a literal",
-                                       pattern, p[i]);
+                                       "route %s: character '%c' not allowed in a literal", pattern,
+                                       p[i]);
             s->capture = false;
             s->text = hpf_xstrndup(p, len);
         }

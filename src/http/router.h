@@ -27,7 +27,7 @@ typedef struct hpf_route_match {
     size_t index;                /* position of the route in the table given to hpf_router_new */
     const hpf_http_route *route; /* the router's own copy (pattern, method, handler, udata) */
     int nparams;
-    const char *names[HPF_HTTP_MAX_PARAMS]; /* capture names, owned by the router */
+    const char *names[HPF_HTTP_MAX_PARAMS];  /* capture names, owned by the router */
     const char *values[HPF_HTTP_MAX_PARAMS]; /* decoded capture values, in the arena */
 } hpf_route_match;
 

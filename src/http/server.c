@@ -82,8 +82,8 @@ typedef enum { URI_OK, URI_BAD, URI_TOO_LONG } uri_state;
 typedef struct reqctx {
     hpf_http_server *srv;
     struct MHD_Connection *conn;
-    bool started;  /* the access handler has seen this request */
-    bool too_big;  /* the body passed max_body: drain it, answer 413 */
+    bool started; /* the access handler has seen this request */
+    bool too_big; /* the body passed max_body: drain it, answer 413 */
     uri_state uri;
     char *raw_path; /* the path of the request target, still percent-encoded */
     hpf_buf body;
@@ -260,8 +260,8 @@ void hpf_http_json(hpf_http_resp *resp, int status, json_t *obj)
     resp->status = status;
     resp->content_type = "application/json";
     hpf_buf_reset(&resp->body);
-    if (!obj || json_dump_callback(obj, dump_to_buf, &resp->body,
-                                   JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
+    if (!obj ||
+        json_dump_callback(obj, dump_to_buf, &resp->body, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
         hpf_log(HPF_LOG_ERROR, "http.json_encode", "response body could not be encoded");
         resp->status = 500;
         hpf_buf_reset(&resp->body);
@@ -378,8 +378,7 @@ int hpf_http_json_body(hpf_http_req *req, json_t **out, hpf_err *err)
     if (req->body_len == 0)
         return hpf_err_field(err, HPF_EINVAL, "", "json.syntax",
                              "the request body is empty; a JSON object is expected");
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                           &je);
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         /* je.text may quote the input: keep it printable ASCII */
         for (char *p = je.text; *p; p++)
@@ -603,8 +602,7 @@ static enum MHD_Result dispatch(reqctx *c)
                             "the request path has a malformed escape or a control character");
     req->path = path;
 
-    int rc = hpf_router_match(s->router, c->method, c->raw_path, c->arena, &m, allow,
-                              sizeof allow);
+    int rc = hpf_router_match(s->router, c->method, c->raw_path, c->arena, &m, allow, sizeof allow);
     if (rc == 0) {
         req->route_pattern = m.route->pattern;
         req->nparams = m.nparams;
@@ -629,8 +627,7 @@ static enum MHD_Result dispatch(reqctx *c)
     }
     if (rc == HPF_EINVAL)
         return send_problem(c, 400, HPF_EINVAL, "http.url", "the request path is malformed");
-    if (s->files && !is_api_path(path) &&
-        (!strcmp(c->method, "GET") || !strcmp(c->method, "HEAD")))
+    if (s->files && !is_api_path(path) && (!strcmp(c->method, "GET") || !strcmp(c->method, "HEAD")))
         return send_static(c, path);
     return send_problem(c, 404, HPF_ENOTFOUND, "http.not_found", "no such resource");
 }
@@ -675,8 +672,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                      c->remote, sizeof c->remote);
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, c->remote,
+                      sizeof c->remote);
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                       c->remote, sizeof c->remote);
@@ -756,8 +753,8 @@ static void access_log(const reqctx *c, double secs, bool complete)
     hpf_buf b = HPF_BUF_INIT;
     char ts[64];
     hpf_log_now(ts);
-    hpf_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"http.access\",\"request_id\":",
-                   ts);
+    hpf_buf_printf(
+        &b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"http.access\",\"request_id\":", ts);
     log_str(&b, c->request_id, 72);
     hpf_buf_adds(&b, ",\"remote\":");
     log_str(&b, c->remote, sizeof c->remote);
@@ -801,8 +798,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ctx_free(c);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                             va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     hpf_http_server *s = cls;
     char msg[256];
@@ -840,8 +836,8 @@ static int read_pem(char **out, size_t *len, const char *path, const char *what,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = hpf_err_set(err, HPF_EIO, "cannot read TLS %s %s: %s", what, path,
-                             strerror(errno));
+            rc =
+                hpf_err_set(err, HPF_EIO, "cannot read TLS %s %s: %s", what, path, strerror(errno));
             goto done;
         }
         if (n == 0)
@@ -976,19 +972,18 @@ int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *e
         flags |= MHD_USE_IPv6;
     /* The logger goes first, or MHD prints messages about earlier options itself. */
     s->daemon = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
-        s->key_pem, MHD_OPTION_HTTPS_PRIORITIES, tls_priorities, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        CONN_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+        flags, cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
     if (!s->daemon) {
-        rc = hpf_err_set(err, HPF_EIO, "cannot serve HTTPS on %s port %u: %s", host,
-                         (unsigned)cfg->listen_port,
-                         s->start_error[0] ? s->start_error
-                                           : "address in use or bad certificate or key");
+        rc = hpf_err_set(
+            err, HPF_EIO, "cannot serve HTTPS on %s port %u: %s", host, (unsigned)cfg->listen_port,
+            s->start_error[0] ? s->start_error : "address in use or bad certificate or key");
         goto done;
     }
     di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

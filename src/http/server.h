@@ -22,13 +22,13 @@
 #define HPF_HTTP_MAX_PARAMS 4
 
 typedef struct hpf_http_req {
-    const char *method;        /* "GET", "POST", ... */
-    const char *path;          /* decoded path without the query string */
-    const char *body;          /* NUL-terminated; "" when there is none */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* decoded path without the query string */
+    const char *body;   /* NUL-terminated; "" when there is none */
     size_t body_len;
-    const char *request_id;    /* "req-" + 16 hex chars; also sent as X-Request-Id */
-    const char *remote_ip;     /* textual peer address */
-    int nparams;               /* path parameters captured by {name} segments, in order */
+    const char *request_id; /* "req-" + 16 hex chars; also sent as X-Request-Id */
+    const char *remote_ip;  /* textual peer address */
+    int nparams;            /* path parameters captured by {name} segments, in order */
     const char *param_names[HPF_HTTP_MAX_PARAMS];
     const char *param_values[HPF_HTTP_MAX_PARAMS];
     hpf_arena *arena;          /* scratch memory freed when the request completes */
@@ -37,22 +37,22 @@ typedef struct hpf_http_req {
 } hpf_http_req;
 
 typedef struct hpf_http_resp {
-    int status;                /* default 200 */
-    const char *content_type;  /* default "application/json" */
+    int status;               /* default 200 */
+    const char *content_type; /* default "application/json" */
     hpf_buf body;
     int nheaders;
-    const char *header_names[8];  /* arena or static strings */
+    const char *header_names[8]; /* arena or static strings */
     const char *header_values[8];
-    const char *log_user;      /* optional: who, for the access log */
+    const char *log_user; /* optional: who, for the access log */
 } hpf_http_resp;
 
 typedef void (*hpf_http_handler)(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
 
 typedef struct hpf_http_route {
-    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-    const char *pattern;  /* "/api/v1/employers/{id}/remittances": literal or {name} segments */
+    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *pattern; /* "/api/v1/employers/{id}/remittances": literal or {name} segments */
     hpf_http_handler handler;
-    const void *udata;    /* handed to the handler unchanged (the caller's route descriptor) */
+    const void *udata; /* handed to the handler unchanged (the caller's route descriptor) */
 } hpf_http_route;
 
 typedef struct hpf_http_config {
@@ -64,12 +64,12 @@ typedef struct hpf_http_config {
                                   Unknown paths without a dot get index.html (SPA fallback). */
     const hpf_http_route *routes;
     size_t nroutes;
-    unsigned threads;          /* worker threads, default 4 */
-    unsigned max_connections;  /* default 1024 */
-    unsigned conn_timeout_s;   /* idle connection timeout, default 30 */
-    size_t max_body;           /* request bodies above this get 413; default 1 MiB */
+    unsigned threads;            /* worker threads, default 4 */
+    unsigned max_connections;    /* default 1024 */
+    unsigned conn_timeout_s;     /* idle connection timeout, default 30 */
+    size_t max_body;             /* request bodies above this get 413; default 1 MiB */
     unsigned per_ip_connections; /* simultaneous connections from one address, default 256 */
-    unsigned stop_grace_s;     /* hpf_http_stop waits this long for in-flight requests, default 5 */
+    unsigned stop_grace_s;       /* seconds hpf_http_stop waits for in-flight requests; 5 */
     /* Called for /readyz: return true when the process can serve (database reachable). */
     bool (*ready)(void *ctx);
     void *ready_ctx;

@@ -39,7 +39,7 @@ static const struct {
     {".webmanifest", "application/manifest+json"},
 };
 
-#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+#define CACHE_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "no-cache"
 
 /* Longest request path considered; the server refuses longer ones before this. */
@@ -63,8 +63,7 @@ int hpf_static_open(hpf_static **out, const char *dir, hpf_err *err)
     char *root = realpath(dir, NULL);
     if (!root || stat(root, &stbuf) != 0 || !S_ISDIR(stbuf.st_mode)) {
         free(root);
-        return hpf_err_set(err, HPF_EIO, "static directory %s is not a readable directory",
-                           dir);
+        return hpf_err_set(err, HPF_EIO, "static directory %s is not a readable directory", dir);
     }
     hpf_static *st = hpf_xcalloc(1, sizeof *st);
     st->root = root;
@@ -128,9 +127,8 @@ static int open_inside(const hpf_static *st, const char *rel, hpf_static_file *o
     fd = -1;
     out->size = (uint64_t)stbuf.st_size;
     out->content_type = hpf_static_content_type(real);
-    snprintf(out->etag, sizeof out->etag, "W/\"%llx-%llx%09ld\"",
-             (unsigned long long)stbuf.st_size, (unsigned long long)stbuf.st_mtim.tv_sec,
-             stbuf.st_mtim.tv_nsec);
+    snprintf(out->etag, sizeof out->etag, "W/\"%llx-%llx%09ld\"", (unsigned long long)stbuf.st_size,
+             (unsigned long long)stbuf.st_mtim.tv_sec, stbuf.st_mtim.tv_nsec);
     rc = 0;
 done:
     if (fd >= 0)

@@ -17,7 +17,7 @@
 typedef struct hpf_static hpf_static;
 
 typedef struct hpf_static_file {
-    int fd;                    /* open for reading; the caller owns it */
+    int fd; /* open for reading; the caller owns it */
     uint64_t size;
     const char *content_type;  /* static string */
     const char *cache_control; /* static string */

@@ -128,14 +128,13 @@ static int build_cert(X509 *x, EVP_PKEY *pkey, hpf_err *err)
         goto done;
     }
     name = X509_get_subject_name(x);
-    if (!X509_set_version(x, X509_VERSION_3) ||
-        !X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
+    if (!X509_set_version(x, X509_VERSION_3) || !X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
         !X509_time_adj_ex(X509_getm_notAfter(x), VALID_DAYS, 0, NULL) ||
         !X509_set_pubkey(x, pkey) ||
         !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                     (const unsigned char *)"HPF self-signed", -1, -1, 0) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)"127.0.0.1", -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1",
+                                    -1, -1, 0) ||
         !X509_set_issuer_name(x, name)) {
         rc = ossl_fail(err, "certificate fields");
         goto done;

@@ -10,6 +10,7 @@
 #include "domain/contribution.h"
 #include "http/server.h"
 #include "http/tlscert.h"
+#include "ledger/verify.h"
 #include "main/config.h"
 #include "service/demo.h"
 #include "service/svc.h"
@@ -555,6 +556,51 @@ static int cmd_user(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- verify ---- */
+
+static int cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0}};
+    hpf_config_flags fl = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (common_opt(c, &fl))
+            continue;
+        if (c == OPT_HELP) {
+            printf("usage: hpf verify [options]\n\nRecompute the ledger invariants from posted "
+                   "data: balanced vouchers, member balances\nequal to their postings, the "
+                   "control account 201 equal to the member sub-ledger,\nthe balance-sheet "
+                   "identity, remittances equal to their vouchers and postings.\nExit 0 when "
+                   "all hold; 1 naming the first violation.\n\n" COMMON_HELP);
+            return EXIT_OK;
+        }
+        return usage_error("verify", "unknown option");
+    }
+    if (optind < argc)
+        return usage_error("verify", "unexpected argument '%s'", argv[optind]);
+    env e;
+    int rc = open_env(&e, "verify", &fl, true);
+    if (rc != EXIT_OK)
+        return rc;
+    hpf_err err = HPF_ERR_INIT;
+    hpf_db *db;
+    hpf_verify_counts n = {0};
+    rc = hpf_store_conn(e.store, &db, &err);
+    if (rc == 0 && (rc = hpf_db_begin_read(db, &err)) == 0) {
+        rc = hpf_ledger_verify(db, &n, &err);
+        hpf_db_rollback(db);
+    }
+    close_env(&e);
+    if (rc < 0) {
+        fprintf(stderr, "hpf verify: FAILED: %s\n", err.msg);
+        return EXIT_FAIL;
+    }
+    printf("hpf verify: ok (%lld vouchers, %lld members, %lld postings, %lld remittances)\n",
+           (long long)n.vouchers, (long long)n.members, (long long)n.postings,
+           (long long)n.remittances);
+    return EXIT_OK;
+}
+
 static int cmd_version(int argc, char **argv)
 {
     (void)argc;
@@ -571,6 +617,7 @@ static const struct command {
     {"serve", cmd_serve, "serve the API and the web pages over HTTPS"},
     {"migrate", cmd_migrate, "apply database migrations"},
     {"demo", cmd_demo, "fill an empty database with a demo population"},
+    {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"calc", cmd_calc, "business calculations (calc contribution ...)"},
     {"user", cmd_user, "manage logins (user add-operator ...)"},
     {"version", cmd_version, "print the version"},

@@ -144,6 +144,16 @@ int hpf_db_begin(hpf_db *db, hpf_err *err)
     return rc;
 }
 
+int hpf_db_begin_read(hpf_db *db, hpf_err *err)
+{
+    if (db->in_tx)
+        return hpf_err_set(err, HPF_EINTERNAL, "transaction already open");
+    int rc = db->ops->begin_read(db, err);
+    if (rc == 0)
+        db->in_tx = 1;
+    return rc;
+}
+
 int hpf_db_commit(hpf_db *db, hpf_err *err)
 {
     if (!db->in_tx)

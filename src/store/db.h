@@ -34,6 +34,9 @@ const char *hpf_store_driver(const hpf_store *s);
 /* Transactions. begin starts a write transaction (SQLite: BEGIN IMMEDIATE); commit and rollback
  * end it. rollback is safe to call when no transaction is open. */
 int hpf_db_begin(hpf_db *db, hpf_err *err);
+/* A read-only transaction: one consistent snapshot for several queries, without blocking
+ * writers. End it with hpf_db_rollback. */
+int hpf_db_begin_read(hpf_db *db, hpf_err *err);
 int hpf_db_commit(hpf_db *db, hpf_err *err);
 void hpf_db_rollback(hpf_db *db);
 /* Run SQL without parameters or results (DDL, pragmas); may hold several statements. */

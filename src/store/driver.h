@@ -12,6 +12,7 @@ typedef struct hpf_db_ops {
     void (*close)(hpf_db *db);
     int (*exec)(hpf_db *db, const char *sql, hpf_err *err);
     int (*begin)(hpf_db *db, hpf_err *err);
+    int (*begin_read)(hpf_db *db, hpf_err *err);
     int (*prepare)(hpf_db *db, hpf_stmt **out, const char *sql, hpf_err *err);
     void (*bind_i64)(hpf_stmt *st, int i, int64_t v);
     void (*bind_text)(hpf_stmt *st, int i, const char *s);

@@ -103,6 +103,12 @@ static int sq_begin(hpf_db *d, hpf_err *err)
     return sq_exec(d, "BEGIN IMMEDIATE", err);
 }
 
+static int sq_begin_read(hpf_db *d, hpf_err *err)
+{
+    /* A deferred transaction takes its WAL snapshot at the first read. */
+    return sq_exec(d, "BEGIN DEFERRED", err);
+}
+
 static uint32_t hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -216,6 +222,7 @@ const hpf_db_ops hpf_sqlite_ops = {
     .close = sq_close,
     .exec = sq_exec,
     .begin = sq_begin,
+    .begin_read = sq_begin_read,
     .prepare = sq_prepare,
     .bind_i64 = sq_bind_i64,
     .bind_text = sq_bind_text,
