@@ -9,8 +9,8 @@ debs=(build-essential pkg-config meson ninja-build openssl ca-certificates
       libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
       libcurl4-openssl-dev libpq-dev nodejs npm)
 case "$what" in
-  test)  debs+=(libcriterion-dev chromium curl sqlite3) ;;
-  bench) debs+=(wrk hyperfine curl sqlite3) ;;
+  test)  debs+=(libcriterion-dev chromium fonts-noto-cjk curl sqlite3) ;;
+  bench) debs+=(wrk curl sqlite3 bc) ;;
   run)   ;;
   *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
 esac

@@ -188,6 +188,24 @@ const char *api_str(json_t *obj, const char *name)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Well-formed but possibly out of range: -?(0|[1-9][0-9]*)(.[0-9]{1,2})? */
+static bool money_shaped(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0' && s[1] != '.' && s[1] != '\0')
+        return false;
+    size_t n = strspn(s, "0123456789");
+    if (n == 0)
+        return false;
+    s += n;
+    if (*s == '.') {
+        size_t d = strspn(s + 1, "0123456789");
+        return (d == 1 || d == 2) && s[1 + d] == '\0';
+    }
+    return *s == '\0';
+}
+
 int api_money(json_t *obj, const char *name, const char *ptr, hpf_fen min, hpf_fen max,
               hpf_fen *out, hpf_err *err)
 {
@@ -196,11 +214,16 @@ int api_money(json_t *obj, const char *name, const char *ptr, hpf_fen min, hpf_f
     snprintf(f, sizeof f, "%s/%s", ptr, name);
     if (!s)
         return hpf_err_field(err, HPF_EINVAL, f, "json.required", "'%s' is required", name);
-    if (hpf_money_parse(out, s, INT64_MIN / 2, INT64_MAX / 2) < 0)
+    if (hpf_money_parse(out, s, INT64_MIN / 2, INT64_MAX / 2) < 0) {
+        if (money_shaped(s))
+            return hpf_err_field(err, HPF_EINVAL, f, "money.range",
+                                 "'%s' must be between %s and %s", name, hpf_money_fmt(a, min),
+                                 hpf_money_fmt(b, max));
         return hpf_err_field(err, HPF_EINVAL, f, "money.format",
                              "'%s' must be an amount in yuan with at most two decimals, such as "
                              "\"523.00\"",
                              name);
+    }
     if (*out < min || *out > max)
         return hpf_err_field(err, HPF_EINVAL, f, "money.range", "'%s' must be between %s and %s",
                              name, hpf_money_fmt(a, min), hpf_money_fmt(b, max));

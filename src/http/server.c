@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@
 /* Largest PEM file read for the certificate chain or the key. */
 #define MAX_PEM_SIZE ((size_t)1 << 20)
 /* Per-connection memory for the request line, headers and read buffer (bodies stream past). */
-#define CONN_MEMORY_LIMIT ((size_t)64 << 10)
+#define CONN_MEMORY_LIMIT ((size_t)32 << 10)
 /* Once a body passed max_body it is read and dropped so the client still sees the 413; past this
  * much more the connection is cut instead. */
 #define MAX_DRAIN ((uint64_t)64 << 20)
@@ -73,7 +74,8 @@ struct hpf_http_server {
     size_t key_len;
     uint16_t port;
     atomic_bool running;   /* false while starting: MHD messages are then kept for err */
-    char start_error[256]; /* the last MHD message while starting */
+    pthread_t starter;     /* the thread in hpf_http_start, the only writer of start_error */
+    char start_error[256]; /* the MHD messages while starting, for err */
 };
 
 typedef enum { URI_OK, URI_BAD, URI_TOO_LONG } uri_state;
@@ -317,8 +319,8 @@ static void problem_status(hpf_http_req *req, hpf_http_resp *resp, int status, c
     json_object_set_new(o, "status", json_integer(status));
     if (status >= 500) {
         /* Clients get no internals; the log line carries them under the request id. */
-        hpf_log(HPF_LOG_ERROR, "http.error", "%s %s %s: %s (%s)", rid,
-                req->method ? req->method : "", req->route_pattern ? req->route_pattern : "",
+        hpf_log(status == 503 ? HPF_LOG_WARN : HPF_LOG_ERROR, "http.error", "%s %s %s: %s (%s)",
+                rid, req->method ? req->method : "", req->route_pattern ? req->route_pattern : "",
                 err->msg, hpf_err_name(err->code));
         json_object_set_new(o, "detail",
                             json_string(status == 503
@@ -641,10 +643,17 @@ static void set_request_id(reqctx *c)
         snprintf(c->request_id, sizeof c->request_id, "%s", h);
         return;
     }
-    unsigned char raw[8];
-    hpf_rand_bytes(raw, sizeof raw);
+    /* One getrandom call per 32 ids: a syscall per request shows up at 100k requests/s. */
+    static _Thread_local unsigned char pool[256];
+    static _Thread_local size_t used = sizeof pool;
+    if (used + 8 > sizeof pool) {
+        hpf_rand_bytes(pool, sizeof pool);
+        used = 0;
+    }
     memcpy(c->request_id, "req-", 4);
-    hpf_hex(c->request_id + 4, raw, sizeof raw);
+    hpf_hex(c->request_id + 4, pool + used, 8);
+    hpf_wipe(pool + used, 8);
+    used += 8;
 }
 
 /* Called once per request with the raw request target, before the headers are read; its
@@ -804,8 +813,9 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     char msg[256];
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\r\n")] = '\0';
-    if (!atomic_load(&s->running)) {
-        snprintf(s->start_error, sizeof s->start_error, "%s", msg);
+    if (!atomic_load(&s->running) && pthread_equal(pthread_self(), s->starter)) {
+        size_t n = strlen(s->start_error); /* keep them all: the first is often the cause */
+        snprintf(s->start_error + n, sizeof s->start_error - n, "%s%s", n ? "; " : "", msg);
         hpf_log(HPF_LOG_WARN, "http.mhd", "%s", msg);
     } else {
         /* TLS handshakes refused, idle timeouts, clients that hang up: routine on a server */
@@ -862,8 +872,7 @@ done:
     return rc;
 }
 
-static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const char *host,
-                        uint16_t port, hpf_err *err)
+static int parse_listen(struct sockaddr_storage *ss, const char *host, uint16_t port, hpf_err *err)
 {
     char buf[INET6_ADDRSTRLEN + 2];
     size_t n = strlen(host);
@@ -880,13 +889,11 @@ static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const cha
     if (inet_pton(AF_INET, buf, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons(port);
-        *sslen = sizeof *in4;
         return 0;
     }
     if (inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons(port);
-        *sslen = sizeof *in6;
         return 0;
     }
     return hpf_err_set(err, HPF_EINVAL, "listen address %.64s is not an IPv4 or IPv6 literal",
@@ -925,32 +932,76 @@ done:
     return rc;
 }
 
-int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *err)
+static void log_listening(const struct sockaddr_storage *ss, uint16_t port, unsigned threads)
 {
-    hpf_http_server *s = hpf_xcalloc(1, sizeof *s);
-    struct sockaddr_storage ss;
-    socklen_t sslen = 0;
-    size_t cert_len = 0;
-    const union MHD_DaemonInfo *di;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    int rc;
+    char addr[INET6_ADDRSTRLEN] = "";
+    bool v6 = ss->ss_family == AF_INET6;
+    if (v6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, addr,
+                  sizeof addr);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, addr,
+                  sizeof addr);
+    hpf_log(HPF_LOG_DEBUG, "http.listen", "serving https://%s%s%s:%u/ with %u threads",
+            v6 ? "[" : "", addr, v6 ? "]" : "", (unsigned)port, threads);
+}
 
-    *out = NULL;
-    atomic_init(&s->running, false);
-    s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
-    s->grace_s = cfg->stop_grace_s ? cfg->stop_grace_s : DEFAULT_GRACE_S;
-    s->ready = cfg->ready;
-    s->ready_ctx = cfg->ready_ctx;
-    unsigned threads = cfg->threads ? cfg->threads : DEFAULT_THREADS;
+/* Start libmicrohttpd on the prepared server; NULL on failure (s->start_error says why). */
+static struct MHD_Daemon *start_daemon(hpf_http_server *s, const hpf_http_config *cfg,
+                                       const struct sockaddr_storage *ss, unsigned threads)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     unsigned max_conn = cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONN;
     unsigned timeout = cfg->conn_timeout_s ? cfg->conn_timeout_s : DEFAULT_TIMEOUT_S;
     unsigned per_ip = cfg->per_ip_connections ? cfg->per_ip_connections : DEFAULT_PER_IP;
     if (per_ip > max_conn)
         per_ip = max_conn;
-    const char *host = cfg->listen_host ? cfg->listen_host : "127.0.0.1";
+    /* MHD warns about a pool size of 0 or 1, so the option is only given for a real pool. */
+    struct MHD_OptionItem pool[] = {
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* One option and its value(s) per line; the logger goes first, or MHD prints messages
+     * about earlier options itself. Value types must match what MHD reads from the va_list. */
+    /* clang-format off */
+    return MHD_start_daemon(flags, cfg->listen_port, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+        MHD_OPTION_HTTPS_MEM_CERT, (const char *)s->cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, (const char *)s->key_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
+        MHD_OPTION_ARRAY, pool,
+        MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
+    /* clang-format on */
+}
 
-    rc = parse_listen(&ss, &sslen, host, cfg->listen_port, err);
+int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *err)
+{
+    hpf_http_server *s = hpf_xcalloc(1, sizeof *s);
+    struct sockaddr_storage ss;
+    size_t cert_len = 0;
+    const union MHD_DaemonInfo *di;
+    unsigned threads = cfg->threads ? cfg->threads : DEFAULT_THREADS;
+    const char *host = cfg->listen_host ? cfg->listen_host : "127.0.0.1";
+    int rc;
+
+    *out = NULL;
+    atomic_init(&s->running, false);
+    s->starter = pthread_self();
+    s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    s->grace_s = cfg->stop_grace_s ? cfg->stop_grace_s : DEFAULT_GRACE_S;
+    s->ready = cfg->ready;
+    s->ready_ctx = cfg->ready_ctx;
+
+    rc = parse_listen(&ss, host, cfg->listen_port, err);
     if (rc < 0)
         goto done;
     rc = read_pem(&s->cert_pem, &cert_len, cfg->cert_pem_path, "certificate", err);
@@ -967,19 +1018,7 @@ int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *e
         if (rc < 0)
             goto done;
     }
-
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    /* The logger goes first, or MHD prints messages about earlier options itself. */
-    s->daemon = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_END);
+    s->daemon = start_daemon(s, cfg, &ss, threads);
     if (!s->daemon) {
         rc = hpf_err_set(
             err, HPF_EIO, "cannot serve HTTPS on %s port %u: %s", host, (unsigned)cfg->listen_port,
@@ -989,9 +1028,7 @@ int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *e
     di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : cfg->listen_port;
     atomic_store(&s->running, true);
-    hpf_log(HPF_LOG_INFO, "http.listen", "serving https://%s%s%s:%u/ with %u threads",
-            ss.ss_family == AF_INET6 ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "",
-            (unsigned)s->port, threads);
+    log_listening(&ss, s->port, threads);
     *out = s;
     s = NULL;
 done:

@@ -80,7 +80,7 @@ typedef struct hpf_http_server hpf_http_server;
 /* Start serving in background threads. Returns 0, HPF_EIO (cannot bind, bad cert) with err set.
  * Also HPF_EINVAL for a bad route table or a listen_host that is not an IPv4 or IPv6 literal
  * (or "localhost"). The route table and every config string are copied: none need outlive the
- * call. GET /healthz, /readyz and /metrics are built in and take precedence over the table. */
+ * call. GET /healthz, /readyz and /metrics are built in; the table may not repeat them. */
 int hpf_http_start(hpf_http_server **out, const hpf_http_config *cfg, hpf_err *err);
 /* The bound port (useful with listen_port 0). */
 uint16_t hpf_http_port(const hpf_http_server *s);

@@ -144,7 +144,7 @@ static int build_cert(X509 *x, EVP_PKEY *pkey, hpf_err *err)
         (rc = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature", err)) < 0 ||
         (rc = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth", err)) < 0 ||
         (rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err)) < 0 ||
-        (rc = add_ext(x, &ctx, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost", err)) < 0)
+        (rc = add_ext(x, &ctx, NID_subject_alt_name, "IP:127.0.0.1,IP:::1,DNS:localhost", err)) < 0)
         goto done;
     if (X509_sign(x, pkey, EVP_sha256()) <= 0)
         rc = ossl_fail(err, "X509_sign");

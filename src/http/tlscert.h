@@ -10,11 +10,12 @@
 
 /*
  * If both files exist, do nothing and return 0. Otherwise create a new ECDSA P-256 key and a
- * self-signed X.509 v3 certificate (SHA-256, CN=127.0.0.1, subjectAltName IP:127.0.0.1 and
- * DNS:localhost, valid 825 days, serverAuth) and write both as PEM: the key with mode 0600, the
- * certificate 0644, each through a temporary file renamed into place. A lone existing file is
- * removed first, so a crash never leaves a key and a certificate that do not belong together.
- * The directories must exist. Returns 0, HPF_EIO (file system) or HPF_EINTERNAL (OpenSSL).
+ * self-signed X.509 v3 certificate (SHA-256, CN=127.0.0.1, subjectAltName IP:127.0.0.1,
+ * IP:::1 and DNS:localhost, valid 825 days, serverAuth) and write both as PEM: the key with
+ * mode 0600, the certificate 0644, each through a temporary file renamed into place. A lone
+ * existing file is removed first, so a crash never leaves a key and a certificate that do not
+ * belong together. The directories must exist. Returns 0, HPF_EIO (file system) or
+ * HPF_EINTERNAL (OpenSSL).
  */
 int hpf_tls_ensure_selfsigned(const char *cert_path, const char *key_path, hpf_err *err);
 

@@ -603,8 +603,12 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1 && strcmp(argv[1], "--help") != 0)
+        return usage_error("version", "unexpected argument '%s'", argv[1]);
+    if (argc > 1) {
+        printf("usage: hpf version\n\nPrint the version.\n");
+        return EXIT_OK;
+    }
     printf("hpf %s\n", HPF_VERSION);
     return EXIT_OK;
 }
@@ -643,7 +647,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(argv[1], "--version"))
-        return cmd_version(0, NULL);
+        return cmd_version(1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

@@ -253,7 +253,11 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     svc->business_date = open_day;
     rc = make_operator(svc, logins, err);
     int opened = 0;
+    /* Each service call is its own transaction; the loader batches them (as savepoints) into
+     * one transaction per employer and per month, which is what makes it fast. */
     for (int e = 0; rc == 0 && e < o->employers; e++) {
+        if ((rc = hpf_db_begin(db, err)) < 0)
+            break;
         char uscc[19], name[256], agent[32], agent_name[64];
         make_uscc(&r, (uint32_t)e, uscc);
         snprintf(name, sizeof name, "盐城%s%s", words[below(&r, N(words))],
@@ -302,13 +306,23 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
             }
             opened++;
         }
+        if (rc == 0)
+            rc = hpf_db_commit(db, err);
+        else
+            hpf_db_rollback(db);
         if (progress && (e + 1) % 100 == 0)
             fprintf(progress, "demo: %d employers, %d members\n", e + 1, opened);
     }
     for (hpf_month p = start; rc == 0 && p < now; p = hpf_month_add(p, 1)) {
         svc->business_date = hpf_day_from_ymd(p / 100, p % 100, 15);
+        if ((rc = hpf_db_begin(db, err)) < 0)
+            break;
         for (int e = 0; rc == 0 && e < o->employers; e++)
             rc = remit_month(svc, &op, emp_acct[e], p, err);
+        if (rc == 0)
+            rc = hpf_db_commit(db, err);
+        else
+            hpf_db_rollback(db);
         if (progress && rc == 0)
             fprintf(progress, "demo: remitted %04d-%02d for %d employers\n", p / 100, p % 100,
                     o->employers);

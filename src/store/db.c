@@ -5,6 +5,7 @@
 #include "store/driver.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,13 +135,18 @@ const char *hpf_store_driver(const hpf_store *s)
     return s->ops->name;
 }
 
+static int savepoint(hpf_db *db, const char *verb, int depth, hpf_err *err)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "%s sp%d", verb, depth);
+    return db->ops->exec(db, sql, err);
+}
+
 int hpf_db_begin(hpf_db *db, hpf_err *err)
 {
-    if (db->in_tx)
-        return hpf_err_set(err, HPF_EINTERNAL, "transaction already open");
-    int rc = db->ops->begin(db, err);
+    int rc = db->in_tx ? savepoint(db, "SAVEPOINT", db->in_tx + 1, err) : db->ops->begin(db, err);
     if (rc == 0)
-        db->in_tx = 1;
+        db->in_tx++;
     return rc;
 }
 
@@ -158,6 +164,15 @@ int hpf_db_commit(hpf_db *db, hpf_err *err)
 {
     if (!db->in_tx)
         return hpf_err_set(err, HPF_EINTERNAL, "commit without a transaction");
+    if (db->in_tx > 1) {
+        int rc = savepoint(db, "RELEASE", db->in_tx, err);
+        if (rc < 0) {
+            hpf_db_rollback(db);
+            return rc;
+        }
+        db->in_tx--;
+        return 0;
+    }
     int rc = db->ops->exec(db, "COMMIT", err);
     if (rc < 0) {
         hpf_db_rollback(db);
@@ -172,6 +187,13 @@ void hpf_db_rollback(hpf_db *db)
     if (!db || !db->in_tx)
         return;
     hpf_err e = HPF_ERR_INIT;
+    if (db->in_tx > 1) {
+        if (savepoint(db, "ROLLBACK TO", db->in_tx, &e) < 0 ||
+            savepoint(db, "RELEASE", db->in_tx, &e) < 0)
+            hpf_log(HPF_LOG_WARN, "db.rollback", "%s", e.msg);
+        db->in_tx--;
+        return;
+    }
     if (db->ops->exec(db, "ROLLBACK", &e) < 0)
         hpf_log(HPF_LOG_WARN, "db.rollback", "%s", e.msg);
     db->in_tx = 0;

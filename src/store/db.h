@@ -32,7 +32,9 @@ int hpf_store_conn(hpf_store *s, hpf_db **out, hpf_err *err);
 const char *hpf_store_driver(const hpf_store *s);
 
 /* Transactions. begin starts a write transaction (SQLite: BEGIN IMMEDIATE); commit and rollback
- * end it. rollback is safe to call when no transaction is open. */
+ * end it. rollback is safe to call when no transaction is open. A begin inside an open
+ * transaction opens a savepoint: its commit releases it, its rollback undoes only its own work,
+ * so a business action can run alone or as part of a larger batch (the demo loader). */
 int hpf_db_begin(hpf_db *db, hpf_err *err);
 /* A read-only transaction: one consistent snapshot for several queries, without blocking
  * writers. End it with hpf_db_rollback. */

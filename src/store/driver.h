@@ -30,7 +30,7 @@ typedef struct hpf_db_ops {
 /* Every connection starts with this header so db.c can dispatch. */
 struct hpf_db {
     const hpf_db_ops *ops;
-    int in_tx;
+    int in_tx; /* nesting depth: 0 none, 1 a transaction, > 1 savepoints inside it */
 };
 
 /* Every statement starts with this header. */

@@ -106,7 +106,7 @@ describe('draft roster follows RULES §1.2', () => {
     assert.equal(byWage('25310.40').unit, '1800.00');
     assert.equal(byWage('1900.00').base, policy.base_floor);
     assert.equal(byWage('1900.00').unit, '166.00'); // 2070 x 8% = 165.60 -> 166
-    assert.equal(d.total, '6024.00'); // 1046 + 3600 + 332
+    assert.equal(d.total, '4978.00'); // 1046 + 3600 + 332
   });
 
   test('5%/5%: the .5 tie of employee B rounds half up (103.50 -> 104)', async () => {
@@ -132,7 +132,17 @@ describe('draft roster follows RULES §1.2', () => {
   test('a draft for a malformed period is 400 period', async () => {
     const e = await employerWithMembers(srv, op, { unitBp: 800, wages: ['6543.21'] });
     assertProblem(await e.agent.get(draftPath(e.dwzh, '2026-13')), 400, { field: 'period' });
-    assertProblem(await e.agent.get(`/api/v1/employers/${e.dwzh}/remittances/draft`), 400, { field: 'period' });
+    assertProblem(await e.agent.get(draftPath(e.dwzh, '2026-1')), 400, { field: 'period' });
+  });
+
+  test('a draft without ?period= is the month before the business month, without members opened later', async () => {
+    const e = await employerWithMembers(srv, op, { unitBp: 800, wages: ['6543.21'] });
+    const r = await e.agent.get(`/api/v1/employers/${e.dwzh}/remittances/draft`);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.period, '2026-10');
+    // the member was opened on the business date 2026-11-15, after October
+    assert.equal(r.json.rows.length, 0);
+    assert.equal(r.json.total, '0.00');
   });
 });
 
@@ -161,7 +171,7 @@ describe('posting and idempotency', () => {
     assert.equal(first.unit_total, draft.unit_total);
     assert.equal(first.indiv_total, draft.indiv_total);
     assert.equal(first.total, draft.total);
-    assert.equal(first.total, '6024.00');
+    assert.equal(first.total, '4978.00');
     assert.match(first.voucher_no, /^V\d{14}$/);
     assert.equal(first.posted_on, BUSINESS_DATE);
     assert.notEqual(res.headers['idempotent-replay'], 'true');
@@ -363,6 +373,40 @@ describe('a rejected roster writes nothing', () => {
     for (const m of e.members) {
       assert.equal(assertOk(await op.get(`/api/v1/members/${m.member.account_no}`)).balance, m.member.monthly_total);
     }
+  });
+});
+
+describe('concurrent posts', () => {
+  test('four simultaneous posts with one key: one 201, the rest replays (or 409), money posted once', async () => {
+    const e = await employerWithMembers(srv, op, { unitBp: 1000, wages: ['8000.00', '12000.00'] });
+    const roster = rosterFromDraft(assertOk(await e.agent.get(draftPath(e.dwzh))));
+    const key = idemKey('race');
+    const results = await Promise.all([0, 1, 2, 3].map(() => post(e.agent, e.dwzh, roster, key)));
+    const statuses = results.map((r) => r.status).sort();
+    assert.equal(statuses.filter((s) => s === 201).length, 1, `statuses ${statuses}`);
+    const created = results.find((r) => r.status === 201).json;
+    for (const r of results.filter((x) => x.status !== 201)) {
+      if (r.status === 200) {
+        assert.equal(r.headers['idempotent-replay'], 'true');
+        assert.deepEqual(r.json, created);
+      } else {
+        assertProblem(r, 409);
+      }
+    }
+    for (const m of e.members) {
+      assert.equal(assertOk(await op.get(`/api/v1/members/${m.member.account_no}`)).balance, m.member.monthly_total, 'posted exactly once');
+    }
+    assert.equal(assertOk(await op.get(`/api/v1/employers/${e.dwzh}/remittances?offset=0&limit=50`)).total, 1);
+  });
+
+  test('four simultaneous posts of one month with different keys: one 201, three 409 remittance.period_posted', async () => {
+    const e = await employerWithMembers(srv, op, { unitBp: 1000, wages: ['8000.00'] });
+    const roster = rosterFromDraft(assertOk(await e.agent.get(draftPath(e.dwzh))));
+    const results = await Promise.all([0, 1, 2, 3].map((i) => post(e.agent, e.dwzh, roster, idemKey(`r${i}`))));
+    const created = results.filter((r) => r.status === 201);
+    assert.equal(created.length, 1, `statuses ${results.map((r) => r.status)}`);
+    for (const r of results.filter((x) => x.status !== 201)) assertProblem(r, 409, { rule: 'remittance.period_posted' });
+    assert.equal(assertOk(await op.get(`/api/v1/members/${e.members[0].member.account_no}`)).balance, e.members[0].member.monthly_total);
   });
 });
 

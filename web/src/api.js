@@ -110,6 +110,9 @@ export const api = {
   statement: (grzh, from, to) =>
     request('GET', `/members/${encodeURIComponent(grzh)}/statement`, { query: { from, to } }),
 
+  // policy in force (ratio ranges etc.)
+  policy: (date) => request('GET', '/policy', { query: { date } }),
+
   // remittances
   remittanceDraft: (dwzh, period) =>
     request('GET', `/employers/${encodeURIComponent(dwzh)}/remittances/draft`, { query: { period } }),

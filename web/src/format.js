@@ -32,20 +32,10 @@ export function bpToPercent(bp) {
 
 const pad = (n) => String(n).padStart(2, '0')
 
-/** Local date → "YYYY-MM-DD". */
-export function isoDate(d = new Date()) {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
-}
-
 /** The month before d as "YYYY-MM". */
 export function previousMonth(d = new Date()) {
   const p = new Date(d.getFullYear(), d.getMonth() - 1, 1)
   return `${p.getFullYear()}-${pad(p.getMonth() + 1)}`
-}
-
-/** Default statement window: 1 January of last year → today. */
-export function defaultStatementFrom(d = new Date()) {
-  return `${d.getFullYear() - 1}-01-01`
 }
 
 /** JSON Pointer "/rows/3/unit" → 3 (row index) or null. */
