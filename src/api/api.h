@@ -15,4 +15,7 @@
 /* The route table to hand to http/ (static storage). `svc` must outlive the server. */
 const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n);
 
+/* The roles a route of that table admits: a mask of hpf_role, 0 for a public route. */
+unsigned hpf_api_route_roles(const hpf_http_route *r);
+
 #endif

@@ -104,6 +104,11 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
     return table;
 }
 
+unsigned hpf_api_route_roles(const hpf_http_route *r)
+{
+    return ((const api_route *)r->udata)->roles;
+}
+
 /* ---- body decoding ---- */
 
 static const char *type_name(api_type t)

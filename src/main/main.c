@@ -601,6 +601,36 @@ static int cmd_verify(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- routes ---- */
+
+static int cmd_routes(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--help")) {
+        printf("usage: hpf routes\n\nList the API routes with the roles each admits, one per "
+               "line:\nMETHOD PATTERN ROLES (roles comma-separated, or 'public').\n");
+        return EXIT_OK;
+    }
+    if (argc > 1)
+        return usage_error("routes", "unexpected argument '%s'", argv[1]);
+    static const hpf_role all[] = {HPF_ROLE_MEMBER, HPF_ROLE_AGENT, HPF_ROLE_OPERATOR};
+    hpf_svc none = {0};
+    size_t n;
+    const hpf_http_route *r = hpf_api_routes(&none, &n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned roles = hpf_api_route_roles(&r[i]);
+        printf("%s %s ", r[i].method, r[i].pattern);
+        if (!roles)
+            fputs("public", stdout);
+        for (size_t k = 0, first = 1; k < sizeof all / sizeof all[0]; k++)
+            if (roles & (unsigned)all[k]) {
+                printf("%s%s", first ? "" : ",", hpf_role_name(all[k]));
+                first = 0;
+            }
+        putchar('\n');
+    }
+    return EXIT_OK;
+}
+
 static int cmd_version(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--help") != 0)
@@ -624,6 +654,7 @@ static const struct command {
     {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"calc", cmd_calc, "business calculations (calc contribution ...)"},
     {"user", cmd_user, "manage logins (user add-operator ...)"},
+    {"routes", cmd_routes, "list the API routes and the roles each admits"},
     {"version", cmd_version, "print the version"},
 };
 

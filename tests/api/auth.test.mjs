@@ -1,4 +1,4 @@
-// Sessions, CSRF, roles and scope. Contract: docs/api-draft.md "Session", "Errors" (auth.*,
+// Sessions, CSRF, roles and scope. Contract: docs/openapi.yaml "Session", "Errors" (auth.*,
 // csrf.*, scope.*), and the role named on each route.
 
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // Employer registration (单位开户) and the request rules every JSON write shares.
-// Contract: docs/api-draft.md "Employers" and "Errors"; ids: shared/domain/RULES.md §10.2.
+// Contract: docs/openapi.yaml "Employers" and "Errors"; ids: shared/domain/RULES.md §10.2.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 // Health, metrics, transport: what every deployment probe and every client relies on.
-// Contract: docs/api-draft.md "Health (public)", "Errors" (X-Request-Id); HTTPS only.
+// Contract: docs/openapi.yaml "Health (public)", "Errors" (X-Request-Id); HTTPS only.
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';

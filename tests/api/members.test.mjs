@@ -1,5 +1,5 @@
 // Member accounts (个人开户), online-hall registration, balance and statement.
-// Contract: docs/api-draft.md "Members"; ids: shared/domain/RULES.md §10.1; amounts §1.2.
+// Contract: docs/openapi.yaml "Members"; ids: shared/domain/RULES.md §10.1; amounts §1.2.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 // Monthly remittance (汇缴): the draft roster, posting, idempotency, and the rule that a rejected
-// roster writes nothing. Contract: docs/api-draft.md "Remittances", "Policy"; amounts:
+// roster writes nothing. Contract: docs/openapi.yaml "Remittances", "Policy"; amounts:
 // shared/domain/RULES.md §1.2 (worked example 1.2-A). Business date 2026-11-15: the current
 // business month is 2026-11; fresh employers open on 2026-11-15, so 2026-11 is their only
 // postable month (2026-10 is before opening, 2026-12 in the future).

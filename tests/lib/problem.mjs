@@ -1,4 +1,4 @@
-// Assertions shared by the API tests: RFC 9457 problems exactly as docs/api-draft.md defines them.
+// Assertions shared by the API tests: RFC 9457 problems exactly as docs/openapi.yaml defines them.
 
 import assert from 'node:assert/strict';
 

@@ -227,6 +227,11 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
             if (res.code !== 0 || res.signal !== null) {
               throw new Error(`hpf serve exited with code ${res.code}, signal ${res.signal} (want 0)\nstderr:\n${tail(err)}`);
             }
+            // Whatever the tests did, the ledger invariants must still hold afterwards.
+            const v = await runHpf(['verify', '--data-dir', dataDir], { env });
+            if (v.code !== 0) {
+              throw new Error(`hpf verify failed after the tests (exit ${v.code}):\n${v.stdout}${v.stderr}`);
+            }
           } finally {
             await rmrf(dataDir);
             await rmrf(webTmp);
