@@ -21,7 +21,7 @@ cat <<MSG
   (self-signed certificate: your browser will ask you to accept it once)
 
   Demo logins (role, username, password):
-$(sed 's/^login /    /' "$logins" 2>/dev/null || echo "    (see $logins)")
+$(awk '{printf "    %-9s %-20s %s\n", $2, $3, $4}' "$logins" 2>/dev/null || echo "    (see $logins)")
 
   Health: curl -k https://127.0.0.1:${port}/healthz      Stop: Ctrl-C
 MSG

@@ -187,3 +187,76 @@ describe('migrate and demo', () => {
     });
   });
 });
+
+describe('configuration: flags over environment over the config file', () => {
+  const mk = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hpf-cfg-'));
+  const dbIn = (dir) => fs.existsSync(path.join(dir, 'hpf.db'));
+
+  test('the config file sets the data directory', async () => {
+    const base = mk();
+    try {
+      const conf = path.join(base, 'hpf.conf');
+      fs.writeFileSync(conf, `# comment\ndata_dir = ${base}/from-file\n\nlisten = 127.0.0.1:9443\n`);
+      const r = await runHpf(['migrate', '--config', conf]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(dbIn(path.join(base, 'from-file')));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('HPF_DATA_DIR beats the file (HPF_CONFIG names it), and --data-dir beats both', async () => {
+    const base = mk();
+    try {
+      const conf = path.join(base, 'hpf.conf');
+      fs.writeFileSync(conf, `data_dir = ${base}/from-file\n`);
+      let r = await runHpf(['migrate'], { env: { HPF_CONFIG: conf, HPF_DATA_DIR: `${base}/from-env` } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(dbIn(path.join(base, 'from-env')));
+      assert.ok(!dbIn(path.join(base, 'from-file')));
+      r = await runHpf(['migrate', '--data-dir', `${base}/from-flag`], { env: { HPF_CONFIG: conf, HPF_DATA_DIR: `${base}/from-env` } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(dbIn(path.join(base, 'from-flag')));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('--db beats the data directory for the database file', async () => {
+    const base = mk();
+    try {
+      const r = await runHpf(['migrate', '--data-dir', `${base}/d`, '--db', `sqlite:${base}/other.db`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fs.existsSync(path.join(base, 'other.db')));
+      assert.ok(!dbIn(path.join(base, 'd')));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  for (const [name, text, re] of [
+    ['an unknown key', 'colour = blue\n', /unknown key 'colour'/],
+    ['a line without =', 'data_dir\n', /expected key = value/],
+  ]) {
+    test(`a config file with ${name} is bad input: exit 2, one line naming file and line`, async () => {
+      const base = mk();
+      try {
+        const conf = path.join(base, 'hpf.conf');
+        fs.writeFileSync(conf, text);
+        const r = await runHpf(['migrate', '--config', conf, '--data-dir', base]);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, new RegExp(`hpf\\.conf:1: `));
+        assert.match(r.stderr, re);
+        assert.equal(r.stderr.trim().split('\n').length, 1);
+      } finally {
+        fs.rmSync(base, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('an unknown database URL scheme is bad input (exit 2)', async () => {
+    const r = await runHpf(['migrate', '--db', 'mysql://x/y', '--data-dir', os.tmpdir()]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown database URL scheme/);
+  });
+});
