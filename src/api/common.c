@@ -140,8 +140,8 @@ int api_check(json_t *obj, const char *ptr, const api_field *spec, size_t n, hpf
             i++;
         snprintf(f, sizeof f, "%s/%s", ptr, key);
         if (i == n)
-            return hpf_err_field(err, HPF_EINVAL, f, "json.unknown_field",
-                                 "unknown field '%s'", key);
+            return hpf_err_field(err, HPF_EINVAL, f, "json.unknown_field", "unknown field '%s'",
+                                 key);
         bool ok;
         switch (spec[i].type) {
         case API_STR:
@@ -235,8 +235,8 @@ int api_money(json_t *obj, const char *name, const char *ptr, hpf_fen min, hpf_f
     return 0;
 }
 
-int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t max,
-            int64_t *out, hpf_err *err)
+int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t max, int64_t *out,
+            hpf_err *err)
 {
     json_t *v = json_object_get(obj, name);
     char f[96];
@@ -245,8 +245,8 @@ int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t
         return hpf_err_field(err, HPF_EINVAL, f, "json.required", "'%s' is required", name);
     json_int_t x = json_integer_value(v);
     if (x < min || x > max)
-        return hpf_err_field(err, HPF_EINVAL, f, "json.range", "'%s' must be in %lld..%lld",
-                             name, (long long)min, (long long)max);
+        return hpf_err_field(err, HPF_EINVAL, f, "json.range", "'%s' must be in %lld..%lld", name,
+                             (long long)min, (long long)max);
     *out = (int64_t)x;
     return 0;
 }
@@ -275,8 +275,8 @@ int api_query_month(api_ctx *c, const char *name, hpf_month def, hpf_month *out,
         return 0;
     }
     if (!s || hpf_month_parse(out, s) < 0)
-        return hpf_err_field(err, HPF_EINVAL, name, "month.format",
-                             "%s must be a month YYYY-MM", name);
+        return hpf_err_field(err, HPF_EINVAL, name, "month.format", "%s must be a month YYYY-MM",
+                             name);
     return 0;
 }
 
@@ -288,8 +288,8 @@ int api_query_day(api_ctx *c, const char *name, hpf_day def, hpf_day *out, hpf_e
         return 0;
     }
     if (hpf_day_parse(out, s) < 0)
-        return hpf_err_field(err, HPF_EINVAL, name, "date.format",
-                             "%s must be a date YYYY-MM-DD", name);
+        return hpf_err_field(err, HPF_EINVAL, name, "date.format", "%s must be a date YYYY-MM-DD",
+                             name);
     return 0;
 }
 
@@ -317,8 +317,8 @@ static const char *state_name(const char *code)
 {
     static const struct {
         const char *code, *name;
-    } t[] = {{"01", "normal"}, {"02", "sealed"},  {"03", "merged"}, {"04", "transferred_out"},
-             {"05", "closed"}, {"06", "frozen"},  {"99", "other"}};
+    } t[] = {{"01", "normal"}, {"02", "sealed"}, {"03", "merged"}, {"04", "transferred_out"},
+             {"05", "closed"}, {"06", "frozen"}, {"99", "other"}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].code, code))
             return t[i].name;
@@ -340,8 +340,8 @@ json_t *api_member_json(const hpf_member *m)
     char masked[19];
     hpf_id_mask(masked, m->id_number);
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "account_no", m->account_no, "name", m->name, "id_number", masked, "employer_account_no",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "account_no",
+        m->account_no, "name", m->name, "id_number", masked, "employer_account_no",
         m->employer_account_no, "employer_name", m->employer_name, "state", state_name(m->state),
         "state_code", m->state, "opened_on", api_day_json(m->opened_on), "wage",
         api_money_json(m->wage), "base", api_money_json(m->contrib.base), "unit_monthly",
@@ -353,8 +353,8 @@ json_t *api_member_json(const hpf_member *m)
 
 json_t *api_remittance_json(const hpf_remittance *r)
 {
-    return json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:s, s:o}", "serial", r->serial,
-                     "period", api_month_json(r->period), "state", "posted", "members",
+    return json_pack("{s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:s, s:o}", "serial", r->serial, "period",
+                     api_month_json(r->period), "state", "posted", "members",
                      (json_int_t)r->members, "unit_total", api_money_json(r->unit_total),
                      "indiv_total", api_money_json(r->indiv_total), "total",
                      api_money_json(r->total), "voucher_no", r->voucher_no, "posted_on",

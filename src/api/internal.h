@@ -10,15 +10,15 @@
 #include <jansson.h>
 
 #define API_PUBLIC 0
-#define API_ANY (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR)
+#define API_ANY    (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR)
 
 typedef struct api_ctx {
     hpf_http_req *req;
     hpf_http_resp *resp;
     hpf_svc *svc;
-    hpf_actor actor;      /* role HPF_ROLE_NONE when not logged in */
+    hpf_actor actor; /* role HPF_ROLE_NONE when not logged in */
     char csrf[HPF_TOKEN_LEN];
-    const char *token;    /* the session cookie, or NULL */
+    const char *token; /* the session cookie, or NULL */
 } api_ctx;
 
 /* A handler returns 0 after writing the response, or a negative code with err set (the
@@ -59,8 +59,8 @@ const char *api_str(json_t *obj, const char *name);
 int api_money(json_t *obj, const char *name, const char *ptr, hpf_fen min, hpf_fen max,
               hpf_fen *out, hpf_err *err);
 /* Integer within [min, max]. */
-int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t max,
-            int64_t *out, hpf_err *err);
+int api_int(json_t *obj, const char *name, const char *ptr, int64_t min, int64_t max, int64_t *out,
+            hpf_err *err);
 
 /* ---- query parameters ---- */
 

@@ -69,8 +69,8 @@ static int statement(api_ctx *c, hpf_err *err)
     /* Default: the last twelve months up to the business date. */
     if ((rc = api_query_day(c, "to", today, &to, err)) < 0 ||
         (rc = api_query_day(c, "from", to - 365, &from, err)) < 0 ||
-        (rc = hpf_member_statement(c->svc, &c->actor, hpf_http_param(c->req, "grzh"), from, to,
-                                   &s, err)) < 0)
+        (rc = hpf_member_statement(c->svc, &c->actor, hpf_http_param(c->req, "grzh"), from, to, &s,
+                                   err)) < 0)
         return rc;
     json_t *items = json_array();
     for (size_t i = 0; i < s.n; i++) {
@@ -79,14 +79,13 @@ static int statement(api_ctx *c, hpf_err *err)
             items, json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:s}", "date", api_day_json(it->date),
                              "type", kind_name(it->kind), "type_code", it->kind, "period",
                              api_month_json(it->period), "amount", api_money_json(it->amount),
-                             "balance", api_money_json(it->balance), "voucher_no",
-                             it->voucher_no));
+                             "balance", api_money_json(it->balance), "voucher_no", it->voucher_no));
     }
     json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b}", "account_no",
                           hpf_http_param(c->req, "grzh"), "from", api_day_json(s.from), "to",
                           api_day_json(s.to), "opening_balance", api_money_json(s.opening),
-                          "closing_balance", api_money_json(s.closing), "items", items,
-                          "truncated", s.truncated);
+                          "closing_balance", api_money_json(s.closing), "items", items, "truncated",
+                          s.truncated);
     hpf_statement_cleanup(&s);
     return api_reply(c, 200, o);
 }

@@ -12,24 +12,22 @@ static int draft(api_ctx *c, hpf_err *err)
     hpf_remit_draft d;
     int rc = api_query_month(c, "period", hpf_month_add(hpf_month_of(hpf_svc_today(c->svc)), -1),
                              &period, err);
-    if (rc < 0 ||
-        (rc = hpf_remit_draft_make(c->svc, &c->actor, hpf_http_param(c->req, "dwzh"), period, &d,
-                                   err)) < 0)
+    if (rc < 0 || (rc = hpf_remit_draft_make(c->svc, &c->actor, hpf_http_param(c->req, "dwzh"),
+                                             period, &d, err)) < 0)
         return rc;
     json_t *rows = json_array();
     for (size_t i = 0; i < d.n; i++) {
         const hpf_draft_row *r = &d.rows[i];
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "account_no",
-                                              r->account_no, "name", r->name, "base",
-                                              api_money_json(r->c.base), "unit",
-                                              api_money_json(r->c.unit), "individual",
-                                              api_money_json(r->c.individual), "total",
-                                              api_money_json(r->c.total)));
+        json_array_append_new(
+            rows, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "account_no", r->account_no, "name",
+                            r->name, "base", api_money_json(r->c.base), "unit",
+                            api_money_json(r->c.unit), "individual",
+                            api_money_json(r->c.individual), "total", api_money_json(r->c.total)));
     }
-    json_t *o = json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}", "period", api_month_json(period),
-                          "rows", rows, "members", (json_int_t)d.n, "unit_total",
-                          api_money_json(d.unit_total), "indiv_total",
-                          api_money_json(d.indiv_total), "total", api_money_json(d.total));
+    json_t *o =
+        json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}", "period", api_month_json(period), "rows", rows,
+                  "members", (json_int_t)d.n, "unit_total", api_money_json(d.unit_total),
+                  "indiv_total", api_money_json(d.indiv_total), "total", api_money_json(d.total));
     hpf_remit_draft_cleanup(&d);
     return api_reply(c, 200, o);
 }
@@ -97,8 +95,7 @@ static int post(api_ctx *c, hpf_err *err)
         }
         if ((rc = api_check(r, ptr, row_spec, 4, err)) < 0 ||
             (rc = api_money(r, "unit", ptr, 0, HPF_MONEY_MAX, &rows[i].unit, err)) < 0 ||
-            (rc = api_money(r, "individual", ptr, 0, HPF_MONEY_MAX, &rows[i].individual, err)) <
-                0)
+            (rc = api_money(r, "individual", ptr, 0, HPF_MONEY_MAX, &rows[i].individual, err)) < 0)
             goto done;
         rows[i].account_no = api_str(r, "account_no");
         rows[i].name = api_str(r, "name");

@@ -36,9 +36,9 @@ static int login(api_ctx *c, hpf_err *err)
         return rc;
     c->resp->log_user = hpf_arena_strdup(c->req->arena, c->actor.username);
     hpf_http_add_header(c->resp, "Set-Cookie",
-                        hpf_arena_printf(c->req->arena, "hpf_session=%s" COOKIE_ATTRS
-                                         "; Max-Age=%d",
-                                         token, c->svc->session_max_s));
+                        hpf_arena_printf(c->req->arena,
+                                         "hpf_session=%s" COOKIE_ATTRS "; Max-Age=%d", token,
+                                         c->svc->session_max_s));
     hpf_wipe(token, sizeof token);
     rc = api_reply(c, 200, session_json(&c->actor, csrf));
     hpf_wipe(csrf, sizeof csrf);
@@ -97,17 +97,16 @@ static int policy(api_ctx *c, hpf_err *err)
         json_pack("{s:I, s:o, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:s, s:b, s:o, s:o,"
                   " s:I, s:i}",
                   "version", (json_int_t)p.version, "effective_from",
-                  api_day_json(p.effective_from), "unit_ratio_min_bp",
-                  p.contrib.unit_ratio_min_bp, "unit_ratio_max_bp", p.contrib.unit_ratio_max_bp,
-                  "indiv_ratio_min_bp", p.contrib.indiv_ratio_min_bp, "indiv_ratio_max_bp",
-                  p.contrib.indiv_ratio_max_bp, "city_avg_wage",
-                  api_money_json(p.contrib.city_avg_wage), "min_wage",
-                  api_money_json(p.contrib.min_wage), "base_cap", api_money_json(cap),
-                  "base_floor", api_money_json(p.contrib.min_wage), "cap_multiple",
-                  p.contrib.cap_multiple, "rounding", hpf_rounding_name(p.contrib.rounding),
-                  "ratios_must_match", p.contrib.ratios_must_match, "monthly_deposit_min",
-                  api_money_json(dmin), "monthly_deposit_max", api_money_json(dmax),
-                  "deposit_rate_e7", (json_int_t)p.deposit_rate_e7, "day_basis", p.day_basis));
+                  api_day_json(p.effective_from), "unit_ratio_min_bp", p.contrib.unit_ratio_min_bp,
+                  "unit_ratio_max_bp", p.contrib.unit_ratio_max_bp, "indiv_ratio_min_bp",
+                  p.contrib.indiv_ratio_min_bp, "indiv_ratio_max_bp", p.contrib.indiv_ratio_max_bp,
+                  "city_avg_wage", api_money_json(p.contrib.city_avg_wage), "min_wage",
+                  api_money_json(p.contrib.min_wage), "base_cap", api_money_json(cap), "base_floor",
+                  api_money_json(p.contrib.min_wage), "cap_multiple", p.contrib.cap_multiple,
+                  "rounding", hpf_rounding_name(p.contrib.rounding), "ratios_must_match",
+                  p.contrib.ratios_must_match, "monthly_deposit_min", api_money_json(dmin),
+                  "monthly_deposit_max", api_money_json(dmax), "deposit_rate_e7",
+                  (json_int_t)p.deposit_rate_e7, "day_basis", p.day_basis));
 }
 
 const api_route api_session_routes[] = {

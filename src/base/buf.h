@@ -13,7 +13,10 @@ typedef struct hpf_buf {
     size_t len, cap, max; /* max 0 means the default of 64 MiB */
 } hpf_buf;
 
-#define HPF_BUF_INIT {0}
+#define HPF_BUF_INIT                                                                               \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Append; returns 0, or HPF_ETOOBIG (buffer unchanged) when the maximum would be passed. */
 int hpf_buf_add(hpf_buf *b, const void *p, size_t n);

@@ -24,8 +24,7 @@ int hpf_err_set(hpf_err *err, int code, const char *fmt, ...)
     return code;
 }
 
-int hpf_err_field(hpf_err *err, int code, const char *field, const char *rule, const char *fmt,
-                  ...)
+int hpf_err_field(hpf_err *err, int code, const char *field, const char *rule, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

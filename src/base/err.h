@@ -12,20 +12,20 @@
 
 enum {
     HPF_OK = 0,
-    HPF_EINVAL = -1,    /* bad input: syntax or a field that breaks a rule (400) */
-    HPF_ENOTFOUND = -2, /* the thing named does not exist or is not visible to the caller (404) */
-    HPF_ECONFLICT = -3, /* state forbids it, duplicate, idempotency key reused (409) */
-    HPF_EAUTH = -4,     /* not logged in, bad credentials (401) */
+    HPF_EINVAL = -1,     /* bad input: syntax or a field that breaks a rule (400) */
+    HPF_ENOTFOUND = -2,  /* the thing named does not exist or is not visible to the caller (404) */
+    HPF_ECONFLICT = -3,  /* state forbids it, duplicate, idempotency key reused (409) */
+    HPF_EAUTH = -4,      /* not logged in, bad credentials (401) */
     HPF_EFORBIDDEN = -5, /* logged in but not allowed; missing CSRF token (403) */
-    HPF_EDB = -6,       /* database failure (500; a bug or an outage) */
-    HPF_EIO = -7,       /* file or network I/O failure */
-    HPF_EUNPROC = -8,   /* well-formed but semantically refused: a bad roster row (422) */
-    HPF_ETOOBIG = -9,   /* body or collection over its cap (413) */
-    HPF_EMEDIA = -10,   /* wrong content type (415) */
-    HPF_EBUSY = -11,    /* temporarily unavailable, retry (503) */
+    HPF_EDB = -6,        /* database failure (500; a bug or an outage) */
+    HPF_EIO = -7,        /* file or network I/O failure */
+    HPF_EUNPROC = -8,    /* well-formed but semantically refused: a bad roster row (422) */
+    HPF_ETOOBIG = -9,    /* body or collection over its cap (413) */
+    HPF_EMEDIA = -10,    /* wrong content type (415) */
+    HPF_EBUSY = -11,     /* temporarily unavailable, retry (503) */
     HPF_EINTERNAL = -12, /* an invariant broke: a bug (500) */
-    HPF_EMETHOD = -13,  /* method not allowed on this path (405) */
-    HPF_ELIMIT = -14,   /* too many requests (429) */
+    HPF_EMETHOD = -13,   /* method not allowed on this path (405) */
+    HPF_ELIMIT = -14,    /* too many requests (429) */
     HPF_EOVERFLOW = -15, /* arithmetic overflow on money (422 when input-driven) */
 };
 
@@ -36,16 +36,18 @@ typedef struct hpf_err {
     char msg[320];  /* human message, for clients and logs */
 } hpf_err;
 
-#define HPF_ERR_INIT {0}
+#define HPF_ERR_INIT                                                                               \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Set code and message (printf-style). Returns `code` so callers can `return hpf_err_set(...)`.
  * `err` may be NULL (the code is still returned). */
-int hpf_err_set(hpf_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int hpf_err_set(hpf_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like hpf_err_set, also naming the field and the rule that was broken. */
-int hpf_err_field(hpf_err *err, int code, const char *field, const char *rule, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
+int hpf_err_field(hpf_err *err, int code, const char *field, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Prefix the field name (e.g. "rows/3/") in front of the current field; for nested validation. */
 void hpf_err_prefix_field(hpf_err *err, const char *prefix);

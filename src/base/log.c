@@ -92,7 +92,9 @@ void hpf_log(int level, const char *event, const char *fmt, ...)
     hpf_log_now(ts);
     hpf_buf b = HPF_BUF_INIT;
     hpf_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", ts,
-                   names[level < 0 ? 0 : level > 3 ? 3 : level]);
+                   names[level < 0   ? 0
+                         : level > 3 ? 3
+                                     : level]);
     json_str(&b, event);
     hpf_buf_adds(&b, ",\"msg\":");
     json_str(&b, msg);

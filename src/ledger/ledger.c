@@ -105,11 +105,12 @@ int hpf_ledger_post_member(hpf_db *db, const hpf_posting_in *in, hpf_fen *balanc
         return hpf_err_set(err, HPF_EBUSY, "member balance changed concurrently");
 
     char date[11];
-    rc = hpf_db_prepare(db, &st,
-                        "INSERT INTO posting(member_id, biz_date, kind, period, amount, unit_amount,"
-                        " indiv_amount, balance_after, voucher_id, remittance_id)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        err);
+    rc =
+        hpf_db_prepare(db, &st,
+                       "INSERT INTO posting(member_id, biz_date, kind, period, amount, unit_amount,"
+                       " indiv_amount, balance_after, voucher_id, remittance_id)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, in->member_id);

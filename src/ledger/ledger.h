@@ -33,11 +33,11 @@ int hpf_ledger_voucher(hpf_db *db, int64_t *voucher_id, char voucher_no[24], hpf
 typedef struct hpf_posting_in {
     int64_t member_id;
     hpf_day biz_date;
-    const char *kind;      /* JGJ/T A.5 business type: "01" 汇缴 ... */
-    hpf_month period;      /* 汇补缴年月, 0 if none */
-    hpf_fen unit_amount;   /* employer part (for deposits) */
-    hpf_fen indiv_amount;  /* member part */
-    hpf_fen amount;        /* signed movement; for deposits unit + indiv */
+    const char *kind;     /* JGJ/T A.5 business type: "01" 汇缴 ... */
+    hpf_month period;     /* 汇补缴年月, 0 if none */
+    hpf_fen unit_amount;  /* employer part (for deposits) */
+    hpf_fen indiv_amount; /* member part */
+    hpf_fen amount;       /* signed movement; for deposits unit + indiv */
     int64_t voucher_id;
     int64_t remittance_id; /* 0 if none */
 } hpf_posting_in;

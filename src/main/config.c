@@ -86,7 +86,7 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         {"centre", "HPF_CENTRE", cfg->centre, sizeof cfg->centre},
         {"threads", "HPF_THREADS", threads, sizeof threads},
     };
-    const char *flag[] = {fl->data_dir, fl->db,     fl->listen, fl->web_dir,
+    const char *flag[] = {fl->data_dir,      fl->db,     fl->listen, fl->web_dir,
                           fl->business_date, fl->centre, fl->threads};
     size_t n = sizeof s / sizeof s[0];
     bool seen[sizeof s / sizeof s[0]] = {0};
@@ -107,8 +107,7 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
                              "data directory path too long");
     int64_t t;
     if (hpf_parse_i64(&t, threads, 1, 64) < 0)
-        return hpf_err_field(err, HPF_EINVAL, "--threads", "config.range",
-                             "threads must be 1..64");
+        return hpf_err_field(err, HPF_EINVAL, "--threads", "config.range", "threads must be 1..64");
     cfg->threads = (int)t;
     if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
         return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",

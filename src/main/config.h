@@ -8,13 +8,13 @@
 #include "base/err.h"
 
 typedef struct hpf_config {
-    char data_dir[512];      /* HPF_DATA_DIR, default "var" */
-    char db[1024];           /* HPF_DB, default "sqlite:<data_dir>/hpf.db" */
-    char listen[128];        /* HPF_LISTEN, default "127.0.0.1:8443" */
-    char web_dir[512];       /* HPF_WEB_DIR, default "web/dist" */
-    char business_date[16];  /* HPF_BUSINESS_DATE, default "" (today) */
-    char centre[8];          /* HPF_CENTRE, default "320900" (Yancheng) */
-    int threads;             /* HPF_THREADS, default 4 */
+    char data_dir[512];     /* HPF_DATA_DIR, default "var" */
+    char db[1024];          /* HPF_DB, default "sqlite:<data_dir>/hpf.db" */
+    char listen[128];       /* HPF_LISTEN, default "127.0.0.1:8443" */
+    char web_dir[512];      /* HPF_WEB_DIR, default "web/dist" */
+    char business_date[16]; /* HPF_BUSINESS_DATE, default "" (today) */
+    char centre[8];         /* HPF_CENTRE, default "320900" (Yancheng) */
+    int threads;            /* HPF_THREADS, default 4 */
 } hpf_config;
 
 /* Which settings a flag set explicitly (flags win over everything). */

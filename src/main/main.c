@@ -56,19 +56,21 @@ enum {
     OPT_HELP,
 };
 
-#define COMMON_OPTS                                                                            \
-    {"db", required_argument, NULL, OPT_DB},                                                   \
-        {"data-dir", required_argument, NULL, OPT_DATA_DIR},                                   \
-        {"config", required_argument, NULL, OPT_CONFIG},                                       \
-        {"business-date", required_argument, NULL, OPT_BUSINESS_DATE},                         \
-        {"centre", required_argument, NULL, OPT_CENTRE}, {"help", no_argument, NULL, OPT_HELP}
+#define COMMON_OPTS                                                                                \
+    {"db", required_argument, NULL, OPT_DB}, {"data-dir", required_argument, NULL, OPT_DATA_DIR},  \
+        {"config", required_argument, NULL, OPT_CONFIG},                                           \
+        {"business-date", required_argument, NULL, OPT_BUSINESS_DATE},                             \
+        {"centre", required_argument, NULL, OPT_CENTRE},                                           \
+    {                                                                                              \
+        "help", no_argument, NULL, OPT_HELP                                                        \
+    }
 
-#define COMMON_HELP                                                                            \
-    "  --db URL             database (sqlite:PATH; default sqlite:DATA_DIR/hpf.db; env HPF_DB)\n" \
-    "  --data-dir DIR       data directory (default var; env HPF_DATA_DIR)\n"                  \
-    "  --config FILE        key = value settings file (env HPF_CONFIG)\n"                      \
-    "  --business-date D    business date YYYY-MM-DD (default today; env HPF_BUSINESS_DATE)\n"  \
-    "  --centre CODE        6-digit centre code for account numbers (default 320900)\n"         \
+#define COMMON_HELP                                                                                \
+    "  --db URL             database (sqlite:PATH; default sqlite:DATA_DIR/hpf.db; env HPF_DB)\n"  \
+    "  --data-dir DIR       data directory (default var; env HPF_DATA_DIR)\n"                      \
+    "  --config FILE        key = value settings file (env HPF_CONFIG)\n"                          \
+    "  --business-date D    business date YYYY-MM-DD (default today; env HPF_BUSINESS_DATE)\n"     \
+    "  --centre CODE        6-digit centre code for account numbers (default 320900)\n"            \
     "  --help               this help\n"
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -203,13 +205,14 @@ static int cmd_serve(int argc, char **argv)
             fl.threads = optarg;
             break;
         case OPT_HELP:
-            printf("usage: hpf serve [options]\n\nServe the API and the web pages over HTTPS "
-                   "(never plain HTTP).\nCreates DATA_DIR/tls/cert.pem and key.pem (self-signed) "
-                   "when missing and applies migrations first.\n\n"
-                   "  --listen HOST:PORT   address (default 127.0.0.1:8443; port 0 picks one; env "
-                   "HPF_LISTEN)\n"
-                   "  --web-dir DIR        static files (default web/dist; env HPF_WEB_DIR)\n"
-                   "  --threads N          worker threads (default 4; env HPF_THREADS)\n" COMMON_HELP);
+            printf(
+                "usage: hpf serve [options]\n\nServe the API and the web pages over HTTPS "
+                "(never plain HTTP).\nCreates DATA_DIR/tls/cert.pem and key.pem (self-signed) "
+                "when missing and applies migrations first.\n\n"
+                "  --listen HOST:PORT   address (default 127.0.0.1:8443; port 0 picks one; env "
+                "HPF_LISTEN)\n"
+                "  --web-dir DIR        static files (default web/dist; env HPF_WEB_DIR)\n"
+                "  --threads N          worker threads (default 4; env HPF_THREADS)\n" COMMON_HELP);
             return EXIT_OK;
         default:
             return usage_error("serve", "unknown option");
@@ -447,8 +450,7 @@ static int cmd_calc(int argc, char **argv)
             hpf_fen *dst = c == OPT_UNIT_RATIO ? &unit : &indiv;
             if (hpf_money_parse(dst, optarg, 0, 10000) < 0 || *dst < 500 || *dst > 1200)
                 return usage_error("calc contribution", "%s %s is outside 5..12 (percent)",
-                                   c == OPT_UNIT_RATIO ? "--unit-ratio" : "--indiv-ratio",
-                                   optarg);
+                                   c == OPT_UNIT_RATIO ? "--unit-ratio" : "--indiv-ratio", optarg);
             break;
         }
         case OPT_ROUNDING:
@@ -541,8 +543,8 @@ static int cmd_user(int argc, char **argv)
     hpf_db *db;
     rc = hpf_store_conn(e.store, &db, &err);
     if (rc == 0 && (rc = hpf_db_begin(db, &err)) == 0) {
-        rc = hpf_user_create(db, HPF_ROLE_OPERATOR, username, pw, "", name ? name : username, 0,
-                             0, NULL, &err);
+        rc = hpf_user_create(db, HPF_ROLE_OPERATOR, username, pw, "", name ? name : username, 0, 0,
+                             NULL, &err);
         if (rc == 0)
             rc = hpf_db_commit(db, &err);
         else

@@ -47,9 +47,9 @@ static int load_actor(hpf_db *db, int64_t user_id, hpf_actor *a, hpf_err *err)
         a->member_id = hpf_stmt_i64(st, 4);
         COPY(a->employer_account_no, hpf_stmt_text(st, 5));
         COPY(a->account_no, hpf_stmt_text(st, 6));
-        rc = hpf_stmt_i64(st, 7) ? hpf_err_field(err, HPF_EAUTH, "", "auth.disabled",
-                                                 "this login is disabled")
-                                 : 0;
+        rc = hpf_stmt_i64(st, 7)
+                 ? hpf_err_field(err, HPF_EAUTH, "", "auth.disabled", "this login is disabled")
+                 : 0;
     } else if (rc == 0) {
         rc = hpf_err_field(err, HPF_EAUTH, "", "auth.required", "not logged in");
     }

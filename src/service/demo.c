@@ -52,25 +52,27 @@ static const char *const surnames[] = {
     "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "魏",
 };
 static const char *const given_m[] = {
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华",
-    "飞", "鑫", "波", "宇", "浩", "凯", "健", "俊", "帆", "帅", "旭", "宁", "龙", "林", "阳",
+    "伟",   "强",   "磊",   "军",   "勇",   "杰",   "涛",   "斌",   "超",   "明",
+    "刚",   "平",   "辉",   "鹏",   "华",   "飞",   "鑫",   "波",   "宇",   "浩",
+    "凯",   "健",   "俊",   "帆",   "帅",   "旭",   "宁",   "龙",   "林",   "阳",
     "建国", "志强", "海洋", "文博", "子轩", "浩然", "俊杰", "明辉", "永康", "家豪",
 };
 static const char *const given_f[] = {
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "婷", "雪", "慧", "莹", "琳",
-    "颖", "倩", "洁", "悦", "欣", "佳", "晶", "萍", "红", "梅", "兰", "蕾", "薇", "月", "璐",
+    "芳",   "娜",   "敏",   "静",   "丽",   "艳",   "娟",   "霞",   "燕",   "玲",
+    "婷",   "雪",   "慧",   "莹",   "琳",   "颖",   "倩",   "洁",   "悦",   "欣",
+    "佳",   "晶",   "萍",   "红",   "梅",   "兰",   "蕾",   "薇",   "月",   "璐",
     "秀英", "丽华", "欣怡", "梓涵", "雨涵", "思琪", "晓燕", "美玲", "雅静", "诗雨",
 };
 static const char *const words[] = {
-    "海盛", "瀚宇", "盐都", "黄海", "丹顶鹤", "麋鹿", "新洋", "东方", "中联", "华润", "通达",
-    "恒信", "金鹰", "银河", "大丰", "射阳", "建湖", "阜宁", "滨海", "东台", "响水", "盐阜",
-    "瑞丰", "宏远", "鼎盛", "天成", "嘉禾", "润泽", "长荣", "鑫源", "博远", "新时代",
+    "海盛", "瀚宇", "盐都", "黄海", "丹顶鹤", "麋鹿", "新洋", "东方", "中联", "华润",   "通达",
+    "恒信", "金鹰", "银河", "大丰", "射阳",   "建湖", "阜宁", "滨海", "东台", "响水",   "盐阜",
+    "瑞丰", "宏远", "鼎盛", "天成", "嘉禾",   "润泽", "长荣", "鑫源", "博远", "新时代",
 };
 static const char *const kinds[] = {
-    "科技有限公司",     "建设工程有限公司", "商贸有限公司",   "食品有限公司",
-    "纺织有限公司",     "汽车零部件有限公司", "新能源有限公司", "物流有限公司",
-    "医药有限公司",     "机械制造有限公司", "农业发展有限公司", "环保科技有限公司",
-    "信息技术有限公司", "置业有限公司",     "电子有限公司",   "服饰有限公司",
+    "科技有限公司",     "建设工程有限公司",   "商贸有限公司",     "食品有限公司",
+    "纺织有限公司",     "汽车零部件有限公司", "新能源有限公司",   "物流有限公司",
+    "医药有限公司",     "机械制造有限公司",   "农业发展有限公司", "环保科技有限公司",
+    "信息技术有限公司", "置业有限公司",       "电子有限公司",     "服饰有限公司",
 };
 static const char uscc_chars[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
@@ -178,8 +180,8 @@ static int make_operator(hpf_svc *svc, FILE *logins, hpf_err *err)
     int rc = svc_conn(svc, &db, err);
     if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = hpf_user_create(db, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
-                         "", "演示柜员", 0, 0, NULL, err);
+    rc = hpf_user_create(db, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS, "",
+                         "演示柜员", 0, 0, NULL, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0) {
@@ -219,8 +221,7 @@ static int remit_month(hpf_svc *svc, const hpf_actor *op, const char *acct, hpf_
     return rc;
 }
 
-int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progress,
-                 hpf_err *err)
+int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progress, hpf_err *err)
 {
     hpf_db *db;
     rng r = {.s = o->seed};
@@ -231,13 +232,14 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     hpf_day open_day = hpf_day_from_ymd(start / 100, start % 100, 1) - 20;
     hpf_actor op = {.role = HPF_ROLE_OPERATOR};
     idset seen = {.cap = 1};
-    char (*emp_acct)[19] = NULL;
+    char(*emp_acct)[19] = NULL;
     int *sizes = NULL;
     int rc;
 
     if (o->employers < 1 || o->members < o->employers || o->months < 0 || o->months > 60)
-        return hpf_err_set(err, HPF_EINVAL, "need employers >= 1, members >= employers and "
-                                            "months in 0..60");
+        return hpf_err_set(err, HPF_EINVAL,
+                           "need employers >= 1, members >= employers and "
+                           "months in 0..60");
     if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = check_empty(db, err)) < 0)
         return rc;
     /* Bulk load: the demo can be rebuilt, so skip the per-commit fsync while filling. */

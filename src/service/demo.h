@@ -27,7 +27,7 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *opts, FILE *logins, FILE *pr
 
 #define HPF_DEMO_OPERATOR_USER "operator"
 #define HPF_DEMO_OPERATOR_PASS "Operator#2026"
-#define HPF_DEMO_AGENT_PASS "Agent#2026hpf"
-#define HPF_DEMO_MEMBER_PASS "Member#2026hpf"
+#define HPF_DEMO_AGENT_PASS    "Agent#2026hpf"
+#define HPF_DEMO_MEMBER_PASS   "Member#2026hpf"
 
 #endif

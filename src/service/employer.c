@@ -84,10 +84,11 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
         rc = hpf_err_set(err, HPF_EINTERNAL, "employer account sequence exhausted");
         goto done;
     }
-    rc = hpf_db_prepare(db, &st,
-                        "INSERT INTO employer(account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp,"
-                        " state, opened_on) VALUES (?, ?, ?, ?, ?, '01', ?) RETURNING id",
-                        err);
+    rc =
+        hpf_db_prepare(db, &st,
+                       "INSERT INTO employer(account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp,"
+                       " state, opened_on) VALUES (?, ?, ?, ?, ?, '01', ?) RETURNING id",
+                       err);
     if (rc < 0)
         goto done;
     hpf_stmt_bind_text(st, 1, acct);
@@ -146,8 +147,8 @@ int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int6
     rc = hpf_db_query_i64(db, total, "SELECT count(*) FROM employer", err);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "SELECT account_no FROM employer ORDER BY id DESC LIMIT ? OFFSET ?",
-                        err);
+    rc = hpf_db_prepare(db, &st,
+                        "SELECT account_no FROM employer ORDER BY id DESC LIMIT ? OFFSET ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, limit);

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMBER_COLS                                                                            \
-    "SELECT m.id, m.account_no, m.employer_id, e.account_no, e.name, m.name, m.id_number,"    \
-    " COALESCE(m.phone, ''), m.wage, m.state, m.opened_on, m.balance,"                       \
-    " COALESCE(m.paid_through, 0), e.unit_ratio_bp, e.indiv_ratio_bp"                        \
+#define MEMBER_COLS                                                                                \
+    "SELECT m.id, m.account_no, m.employer_id, e.account_no, e.name, m.name, m.id_number,"         \
+    " COALESCE(m.phone, ''), m.wage, m.state, m.opened_on, m.balance,"                             \
+    " COALESCE(m.paid_through, 0), e.unit_ratio_bp, e.indiv_ratio_bp"                              \
     " FROM member m JOIN employer e ON e.id = m.employer_id "
 
 static void read_member(hpf_stmt *st, const hpf_policy *pol, hpf_member *m)
@@ -31,9 +31,8 @@ static void read_member(hpf_stmt *st, const hpf_policy *pol, hpf_member *m)
     m->paid_through = (hpf_month)hpf_stmt_i64(st, 12);
     hpf_err ignore = HPF_ERR_INIT;
     /* Stored wages and ratios were validated on the way in; a failure here leaves zeros. */
-    (void)hpf_contrib_compute(&m->contrib, &pol->contrib, m->wage,
-                              (int32_t)hpf_stmt_i64(st, 13), (int32_t)hpf_stmt_i64(st, 14),
-                              &ignore);
+    (void)hpf_contrib_compute(&m->contrib, &pol->contrib, m->wage, (int32_t)hpf_stmt_i64(st, 13),
+                              (int32_t)hpf_stmt_i64(st, 14), &ignore);
 }
 
 static int load_member(hpf_db *db, const hpf_policy *pol, const char *account_no, hpf_member *out,
@@ -204,8 +203,8 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_stmt_reset(st);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, MEMBER_COLS "WHERE m.employer_id = ? ORDER BY m.id LIMIT ? OFFSET ?",
-                        err);
+    rc = hpf_db_prepare(db, &st,
+                        MEMBER_COLS "WHERE m.employer_id = ? ORDER BY m.id LIMIT ? OFFSET ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, emp.id);
@@ -224,8 +223,8 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     return 0;
 }
 
-int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
-                         hpf_day from, hpf_day to, hpf_statement *out, hpf_err *err)
+int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *account_no, hpf_day from,
+                         hpf_day to, hpf_statement *out, hpf_err *err)
 {
     hpf_db *db;
     hpf_stmt *st;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REMIT_SELECT                                                                           \
-    "SELECT r.serial, r.period, r.members, r.unit_total, r.indiv_total, r.total, v.voucher_no," \
+#define REMIT_SELECT                                                                               \
+    "SELECT r.serial, r.period, r.members, r.unit_total, r.indiv_total, r.total, v.voucher_no,"    \
     " r.posted_on"
 #define REMIT_FROM " FROM remittance r JOIN voucher v ON v.id = r.voucher_id "
 #define REMIT_COLS REMIT_SELECT REMIT_FROM
@@ -148,7 +148,7 @@ static int find_by_key(hpf_db *db, int64_t employer_id, const char *key, const c
     *found = false;
     int rc = hpf_db_prepare(db, &st,
                             REMIT_SELECT ", r.request_hash" REMIT_FROM
-                            "WHERE r.employer_id = ? AND r.idem_key = ?",
+                                         "WHERE r.employer_id = ? AND r.idem_key = ?",
                             err);
     if (rc < 0)
         return rc;
@@ -223,10 +223,10 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
                          hpf_money_fmt(want, chk[i].c.individual),
                          hpf_money_fmt(got, r->individual));
                 rc = row_err(err, i, "/individual", "remittance.amount_mismatch", msg);
-            } else if (rc == 0 && (hpf_money_add(&unit_total, unit_total, chk[i].c.unit) < 0 ||
-                                   hpf_money_add(&indiv_total, indiv_total,
-                                                 chk[i].c.individual) < 0 ||
-                                   hpf_money_add(&total, total, chk[i].c.total) < 0)) {
+            } else if (rc == 0 &&
+                       (hpf_money_add(&unit_total, unit_total, chk[i].c.unit) < 0 ||
+                        hpf_money_add(&indiv_total, indiv_total, chk[i].c.individual) < 0 ||
+                        hpf_money_add(&total, total, chk[i].c.total) < 0)) {
                 rc = hpf_err_field(err, HPF_EOVERFLOW, "/total", "money.range",
                                    "roster total out of range");
             }
@@ -261,11 +261,10 @@ static int set_paid_through(hpf_db *db, const char *table, int64_t id, hpf_month
                             hpf_err *err)
 {
     hpf_stmt *st;
-    const char *sql = !strcmp(table, "member")
-                          ? "UPDATE member SET paid_through = ? WHERE id = ?"
-                            " AND (paid_through IS NULL OR paid_through < ?)"
-                          : "UPDATE employer SET paid_through = ? WHERE id = ?"
-                            " AND (paid_through IS NULL OR paid_through < ?)";
+    const char *sql = !strcmp(table, "member") ? "UPDATE member SET paid_through = ? WHERE id = ?"
+                                                 " AND (paid_through IS NULL OR paid_through < ?)"
+                                               : "UPDATE employer SET paid_through = ? WHERE id = ?"
+                                                 " AND (paid_through IS NULL OR paid_through < ?)";
     int rc = hpf_db_prepare(db, &st, sql, err);
     if (rc < 0)
         return rc;
@@ -295,8 +294,8 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
         {.subject = "101", .debit = req->total},
         {.subject = "201", .credit = req->total},
     };
-    int rc = hpf_ledger_voucher(db, &voucher_id, voucher_no, today, HPF_VT_REMIT, summary, lines,
-                                2, err);
+    int rc = hpf_ledger_voucher(db, &voucher_id, voucher_no, today, HPF_VT_REMIT, summary, lines, 2,
+                                err);
     if (rc < 0)
         return rc;
     hpf_day_to_ymd(today, &y, &m, &d);
@@ -441,8 +440,8 @@ done:
 }
 
 int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
-                   int64_t offset, int64_t limit, hpf_remittance **items, size_t *n,
-                   int64_t *total, hpf_err *err)
+                   int64_t offset, int64_t limit, hpf_remittance **items, size_t *n, int64_t *total,
+                   hpf_err *err)
 {
     hpf_db *db;
     hpf_stmt *st;

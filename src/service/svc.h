@@ -22,11 +22,11 @@
 
 typedef struct hpf_svc {
     hpf_store *store;
-    char centre[7];           /* 6-digit centre code for account numbers: "320900" */
-    hpf_day business_date;    /* fixed business date; 0 = ask today() */
-    hpf_day (*today)(void);   /* the clock, supplied by main/ */
-    int session_idle_s;       /* idle logout, default 1800 */
-    int session_max_s;        /* absolute session lifetime, default 28800 */
+    char centre[7];         /* 6-digit centre code for account numbers: "320900" */
+    hpf_day business_date;  /* fixed business date; 0 = ask today() */
+    hpf_day (*today)(void); /* the clock, supplied by main/ */
+    int session_idle_s;     /* idle logout, default 1800 */
+    int session_max_s;      /* absolute session lifetime, default 28800 */
 } hpf_svc;
 
 /* The business date in force for this call. */
@@ -172,14 +172,14 @@ typedef struct hpf_statement {
     hpf_fen opening, closing;
     hpf_stmt_item *items; /* malloc'd */
     size_t n;
-    bool truncated;       /* more than HPF_STATEMENT_MAX items in the range */
+    bool truncated; /* more than HPF_STATEMENT_MAX items in the range */
 } hpf_statement;
 
 #define HPF_STATEMENT_MAX 1000
 
 /* The member's postings with from <= date <= to. Free with hpf_statement_cleanup. */
-int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
-                         hpf_day from, hpf_day to, hpf_statement *out, hpf_err *err);
+int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *account_no, hpf_day from,
+                         hpf_day to, hpf_statement *out, hpf_err *err);
 void hpf_statement_cleanup(hpf_statement *s);
 
 /* A member creates an online-hall login for an open account; id number, name and account must
@@ -243,8 +243,8 @@ int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
 
 /* A page of an employer's remittances, newest period first. *items is malloc'd. */
 int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
-                   int64_t offset, int64_t limit, hpf_remittance **items, size_t *n,
-                   int64_t *total, hpf_err *err);
+                   int64_t offset, int64_t limit, hpf_remittance **items, size_t *n, int64_t *total,
+                   hpf_err *err);
 
 /* ---- database readiness ---- */
 

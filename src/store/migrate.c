@@ -41,8 +41,8 @@ int hpf_migrate(hpf_db *db, int *applied, hpf_err *err)
         rc = hpf_db_exec(db, m->sql, err);
         if (rc == 0) {
             hpf_stmt *st;
-            rc = hpf_db_prepare(db, &st, "INSERT INTO schema_migrations(version, name) VALUES (?, ?)",
-                                err);
+            rc = hpf_db_prepare(db, &st,
+                                "INSERT INTO schema_migrations(version, name) VALUES (?, ?)", err);
             if (rc == 0) {
                 hpf_stmt_bind_i64(st, 1, m->version);
                 hpf_stmt_bind_text(st, 2, m->name);

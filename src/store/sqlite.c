@@ -74,8 +74,8 @@ static int sq_connect(hpf_db **out, const char *path, hpf_err *err)
 {
     sq_db *db = hpf_xcalloc(1, sizeof *db);
     db->base.ops = &hpf_sqlite_ops;
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = hpf_err_set(err, HPF_EDB, "cannot open database '%s': %s", path,
                          db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));

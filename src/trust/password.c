@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#define T_COST 2
-#define M_COST (19 * 1024)
+#define T_COST   2
+#define M_COST   (19 * 1024)
 #define PARALLEL 1
 #define SALT_LEN 16
 #define HASH_LEN 32
