@@ -116,6 +116,27 @@ static int common_opt(int c, hpf_config_flags *fl)
     }
 }
 
+/* Parse a command that takes only the common options. Returns -1 to go on, or the exit code
+ * (0 after --help, 2 for bad usage). */
+static int parse_common_only(int argc, char **argv, const char *cmd, const char *help,
+                             hpf_config_flags *fl)
+{
+    static const struct option opts[] = {COMMON_OPTS, {0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (common_opt(c, fl))
+            continue;
+        if (c == OPT_HELP) {
+            fputs(help, stdout);
+            return EXIT_OK;
+        }
+        return usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
 /* Resolved configuration, data directory, store and service context of a data command. */
 typedef struct env {
     hpf_config cfg;
@@ -215,7 +236,7 @@ static int cmd_serve(int argc, char **argv)
                 "  --threads N          worker threads (default 4; env HPF_THREADS)\n" COMMON_HELP);
             return EXIT_OK;
         default:
-            return usage_error("serve", "unknown option");
+            return usage_error("serve", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -292,23 +313,16 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_migrate(int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {0}};
     hpf_config_flags fl = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (common_opt(c, &fl))
-            continue;
-        if (c == OPT_HELP) {
-            printf("usage: hpf migrate [options]\n\nApply the numbered schema migrations "
-                   "(sql/NNNN_name.sql, built in) that the database lacks.\n\n" COMMON_HELP);
-            return EXIT_OK;
-        }
-        return usage_error("migrate", "unknown option");
-    }
-    if (optind < argc)
-        return usage_error("migrate", "unexpected argument '%s'", argv[optind]);
+    int rc = parse_common_only(argc, argv, "migrate",
+                               "usage: hpf migrate [options]\n\nApply the numbered schema "
+                               "migrations (sql/NNNN_name.sql, built in) that the database "
+                               "lacks.\n\n" COMMON_HELP,
+                               &fl);
+    if (rc >= 0)
+        return rc;
     env e;
-    int rc = open_env(&e, "migrate", &fl, false);
+    rc = open_env(&e, "migrate", &fl, false);
     if (rc != EXIT_OK)
         return rc;
     hpf_err err = HPF_ERR_INIT;
@@ -366,7 +380,7 @@ static int cmd_demo(int argc, char **argv)
                    "  --seed S             random seed (default 2022)\n" COMMON_HELP);
             return EXIT_OK;
         default:
-            return usage_error("demo", "unknown option");
+            return usage_error("demo", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
         if (bad < 0)
             return usage_error("demo", "bad value '%s'", optarg);
@@ -461,7 +475,8 @@ static int cmd_calc(int argc, char **argv)
             fputs(help, stdout);
             return EXIT_OK;
         default:
-            return usage_error("calc contribution", "unknown option");
+            return usage_error("calc contribution", "unknown option or missing value: '%s'",
+                               argv[optind - 1]);
         }
         if (rc)
             return rc;
@@ -527,7 +542,7 @@ static int cmd_user(int argc, char **argv)
             fputs(help, stdout);
             return EXIT_OK;
         } else
-            return usage_error("user", "unknown option");
+            return usage_error("user", "unknown option or missing value: '%s'", argv[optind - 1]);
     }
     if (!username)
         return usage_error("user", "--username is required");
@@ -562,26 +577,19 @@ static int cmd_user(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {COMMON_OPTS, {0}};
     hpf_config_flags fl = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (common_opt(c, &fl))
-            continue;
-        if (c == OPT_HELP) {
-            printf("usage: hpf verify [options]\n\nRecompute the ledger invariants from posted "
-                   "data: balanced vouchers, member balances\nequal to their postings, the "
-                   "control account 201 equal to the member sub-ledger,\nthe balance-sheet "
-                   "identity, remittances equal to their vouchers and postings.\nExit 0 when "
-                   "all hold; 1 naming the first violation.\n\n" COMMON_HELP);
-            return EXIT_OK;
-        }
-        return usage_error("verify", "unknown option");
-    }
-    if (optind < argc)
-        return usage_error("verify", "unexpected argument '%s'", argv[optind]);
+    int rc = parse_common_only(
+        argc, argv, "verify",
+        "usage: hpf verify [options]\n\nRecompute the ledger invariants from posted data: "
+        "balanced vouchers, member balances\nequal to their postings, the control account 201 "
+        "equal to the member sub-ledger,\nthe balance-sheet identity, remittances equal to their "
+        "vouchers and postings.\nExit 0 when all hold; 1 naming the first "
+        "violation.\n\n" COMMON_HELP,
+        &fl);
+    if (rc >= 0)
+        return rc;
     env e;
-    int rc = open_env(&e, "verify", &fl, true);
+    rc = open_env(&e, "verify", &fl, true);
     if (rc != EXIT_OK)
         return rc;
     hpf_err err = HPF_ERR_INIT;
@@ -671,6 +679,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    opterr = 0; /* usage_error says it once, in our words */
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

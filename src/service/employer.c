@@ -1,10 +1,8 @@
 /* service/employer: employer registration (单位开户) and reads. */
 #include "service/internal.h"
 
-#include "base/mem.h"
 #include "domain/ids.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static int check_username(const char *u, const char *field, hpf_err *err)
@@ -29,7 +27,7 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     hpf_db *db;
     hpf_stmt *st;
     hpf_policy pol;
-    char uscc[19], acct[19], date[11];
+    char uscc[19], acct[19], date[11], other[19];
     hpf_day today = hpf_svc_today(svc);
     int64_t seq, id = 0;
 
@@ -63,17 +61,13 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     rc = hpf_db_begin(db, err);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "SELECT account_no FROM employer WHERE uscc = ?", err);
-    if (rc < 0)
-        goto done;
-    hpf_stmt_bind_text(st, 1, uscc);
-    rc = hpf_stmt_step(st, err);
+    rc = svc_lookup_text(db, "SELECT account_no FROM employer WHERE uscc = ?", uscc, other,
+                         sizeof other, err);
     if (rc == 1)
         rc = hpf_err_field(err, HPF_ECONFLICT, "/uscc", "employer.uscc_unique",
                            "an employer with this unified social credit code is already "
                            "registered (account %s)",
-                           hpf_stmt_text(st, 0));
-    hpf_stmt_reset(st);
+                           other);
     if (rc < 0)
         goto done;
     rc = hpf_db_next_counter(db, "employer", &seq, err);
@@ -134,42 +128,11 @@ int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int6
                       hpf_employer **items, size_t *n, int64_t *total, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     *items = NULL;
     *n = 0;
     if (actor->role != HPF_ROLE_OPERATOR)
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator lists employers");
-    svc_page(&offset, &limit);
     int rc = svc_conn(svc, &db, err);
-    if (rc < 0)
-        return rc;
-    rc = hpf_db_query_i64(db, total, "SELECT count(*) FROM employer", err);
-    if (rc < 0)
-        return rc;
-    rc = hpf_db_prepare(db, &st,
-                        "SELECT account_no FROM employer ORDER BY id DESC LIMIT ? OFFSET ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, limit);
-    hpf_stmt_bind_i64(st, 2, offset);
-    char(*accts)[19] = hpf_xcalloc((size_t)limit, sizeof *accts);
-    size_t k = 0;
-    while ((rc = hpf_stmt_step(st, err)) == 1 && k < (size_t)limit)
-        COPY(accts[k++], hpf_stmt_text(st, 0));
-    hpf_stmt_reset(st);
-    if (rc >= 0) {
-        *items = hpf_xcalloc(k ? k : 1, sizeof **items);
-        for (size_t i = 0; i < k && rc >= 0; i++)
-            rc = svc_load_employer(db, accts[i], &(*items)[i], err);
-        *n = k;
-    }
-    free(accts);
-    if (rc < 0) {
-        free(*items);
-        *items = NULL;
-        *n = 0;
-        return rc;
-    }
-    return 0;
+    return rc < 0 ? rc : svc_list_employers(db, offset, limit, items, n, total, err);
 }

@@ -8,6 +8,9 @@
 
 #include <stdio.h>
 
+/* Reads the current row into the item at `item`. */
+typedef void (*svc_row_fn)(hpf_stmt *st, void *item, const void *ctx);
+
 #define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
 
 /* The calling thread's connection. */
@@ -18,11 +21,31 @@ int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_
 
 /* Load an employer by account number (HPF_ENOTFOUND otherwise). */
 int svc_load_employer(hpf_db *db, const char *account_no, hpf_employer *out, hpf_err *err);
+/* 409 employer.state unless the employer account is normal (01). */
+int svc_employer_normal(const hpf_employer *emp, hpf_err *err);
+
+/* Run `sql` with one text parameter; when it yields a row, copy its first column into `found`
+ * (size n) and return 1; 0 when there is none; or an error. */
+int svc_lookup_text(hpf_db *db, const char *sql, const char *param, char *found, size_t n,
+                    hpf_err *err);
+
+/* Read an employer row of the employer query (a svc_row_fn). */
+void svc_read_employer(hpf_stmt *st, void *item, const void *ctx);
+/* A page of all employers, newest first. */
+int svc_list_employers(hpf_db *db, int64_t offset, int64_t limit, hpf_employer **items, size_t *n,
+                       int64_t *total, hpf_err *err);
 
 /* Parse a stored 'YYYY-MM-DD' (0 for NULL/empty). */
 hpf_day svc_day(const char *s);
 
 /* Clamp paging arguments: offset >= 0, 1 <= limit <= 200 (default 50 when limit <= 0). */
 void svc_page(int64_t *offset, int64_t *limit);
+
+/* One page of a list: `count_sql` gives the total, `page_sql` the rows; both take `key` as their
+ * first parameter when key >= 0, and page_sql then takes LIMIT and OFFSET. Allocates *items
+ * (free() it) of `item_size` each and fills them with `read`. */
+int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t key, int64_t offset,
+             int64_t limit, size_t item_size, svc_row_fn read, const void *ctx, void **items,
+             size_t *n, int64_t *total, hpf_err *err);
 
 #endif

@@ -13,8 +13,10 @@
     " COALESCE(m.paid_through, 0), e.unit_ratio_bp, e.indiv_ratio_bp"                              \
     " FROM member m JOIN employer e ON e.id = m.employer_id "
 
-static void read_member(hpf_stmt *st, const hpf_policy *pol, hpf_member *m)
+static void read_member(hpf_stmt *st, void *item, const void *ctx)
 {
+    const hpf_policy *pol = ctx;
+    hpf_member *m = item;
     memset(m, 0, sizeof *m);
     m->id = hpf_stmt_i64(st, 0);
     COPY(m->account_no, hpf_stmt_text(st, 1));
@@ -45,7 +47,7 @@ static int load_member(hpf_db *db, const hpf_policy *pol, const char *account_no
     hpf_stmt_bind_text(st, 1, account_no);
     rc = hpf_stmt_step(st, err);
     if (rc == 1) {
-        read_member(st, pol, out);
+        read_member(st, out, pol);
         rc = 0;
     } else if (rc == 0) {
         rc = hpf_err_set(err, HPF_ENOTFOUND, "no member account %s", account_no);
@@ -80,7 +82,7 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_stmt *st;
     hpf_employer emp;
     hpf_policy pol;
-    char idn[19], acct[19], date[11];
+    char idn[19], acct[19], date[11], other[19];
     hpf_day today = hpf_svc_today(svc);
     int64_t seq;
 
@@ -109,25 +111,17 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     rc = svc_load_employer(db, employer_account_no, &emp, err);
     if (rc < 0)
         goto done;
-    if (strcmp(emp.state, "01") != 0) {
-        rc = hpf_err_field(err, HPF_ECONFLICT, "", "employer.state",
-                           "employer account is in state %s, not 01 (normal)", emp.state);
+    if ((rc = svc_employer_normal(&emp, err)) < 0)
         goto done;
-    }
-    rc = hpf_db_prepare(db, &st,
-                        "SELECT account_no FROM member WHERE id_type = '01' AND id_number = ?"
-                        " AND state NOT IN ('03', '04', '05')",
-                        err);
-    if (rc < 0)
-        goto done;
-    hpf_stmt_bind_text(st, 1, idn);
-    rc = hpf_stmt_step(st, err);
+    rc = svc_lookup_text(db,
+                         "SELECT account_no FROM member WHERE id_type = '01' AND id_number = ?"
+                         " AND state NOT IN ('03', '04', '05')",
+                         idn, other, sizeof other, err);
     if (rc == 1)
         rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
                            "this person already has a live account (%s); transfer or close it "
                            "first",
-                           hpf_stmt_text(st, 0));
-    hpf_stmt_reset(st);
+                           other);
     if (rc < 0)
         goto done;
     rc = hpf_db_next_counter(db, "member", &seq, err);
@@ -181,46 +175,19 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
                     hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     hpf_employer emp;
     hpf_policy pol;
     *items = NULL;
     *n = 0;
     int rc = svc_scope_employer(actor, employer_account_no, err);
-    if (rc < 0)
-        return rc;
-    svc_page(&offset, &limit);
-    if ((rc = svc_conn(svc, &db, err)) < 0 ||
+    if (rc < 0 || (rc = svc_conn(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
         (rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err)) < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "SELECT count(*) FROM member WHERE employer_id = ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, emp.id);
-    rc = hpf_stmt_step(st, err);
-    *total = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        return rc;
-    rc = hpf_db_prepare(db, &st,
-                        MEMBER_COLS "WHERE m.employer_id = ? ORDER BY m.id LIMIT ? OFFSET ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, emp.id);
-    hpf_stmt_bind_i64(st, 2, limit);
-    hpf_stmt_bind_i64(st, 3, offset);
-    *items = hpf_xcalloc((size_t)limit, sizeof **items);
-    while ((rc = hpf_stmt_step(st, err)) == 1 && *n < (size_t)limit)
-        read_member(st, &pol, &(*items)[(*n)++]);
-    hpf_stmt_reset(st);
-    if (rc < 0) {
-        free(*items);
-        *items = NULL;
-        *n = 0;
-        return rc;
-    }
-    return 0;
+    return svc_list(db, "SELECT count(*) FROM member WHERE employer_id = ?",
+                    MEMBER_COLS "WHERE m.employer_id = ? ORDER BY m.id LIMIT ? OFFSET ?", emp.id,
+                    offset, limit, sizeof **items, read_member, &pol, (void **)items, n, total,
+                    err);
 }
 
 int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *account_no, hpf_day from,

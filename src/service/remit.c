@@ -15,8 +15,10 @@
 #define REMIT_FROM " FROM remittance r JOIN voucher v ON v.id = r.voucher_id "
 #define REMIT_COLS REMIT_SELECT REMIT_FROM
 
-static void read_remittance(hpf_stmt *st, hpf_remittance *r)
+static void read_remittance(hpf_stmt *st, void *item, const void *ctx)
 {
+    hpf_remittance *r = item;
+    (void)ctx;
     memset(r, 0, sizeof *r);
     COPY(r->serial, hpf_stmt_text(st, 0));
     r->period = (hpf_month)hpf_stmt_i64(st, 1);
@@ -156,7 +158,7 @@ static int find_by_key(hpf_db *db, int64_t employer_id, const char *key, const c
     hpf_stmt_bind_text(st, 2, key);
     rc = hpf_stmt_step(st, err);
     if (rc == 1) {
-        read_remittance(st, out);
+        read_remittance(st, out, NULL);
         *found = true;
         if (strcmp(hpf_stmt_text(st, 8), hash) != 0)
             rc = hpf_err_field(err, HPF_ECONFLICT, "Idempotency-Key", "idempotency.key_reused",
@@ -250,7 +252,7 @@ static int load_by_serial(hpf_db *db, const char *serial, hpf_remittance *out, h
     hpf_stmt_bind_text(st, 1, serial);
     rc = hpf_stmt_step(st, err);
     if (rc == 1)
-        read_remittance(st, out);
+        read_remittance(st, out, NULL);
     else if (rc == 0)
         rc = hpf_err_set(err, HPF_EINTERNAL, "remittance %s vanished", serial);
     hpf_stmt_reset(st);
@@ -401,11 +403,8 @@ int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
                            "period is before the employer's account was opened");
         goto done;
     }
-    if (strcmp(emp.state, "01") != 0) {
-        rc = hpf_err_field(err, HPF_ECONFLICT, "", "employer.state",
-                           "employer account is in state %s, not 01 (normal)", emp.state);
+    if ((rc = svc_employer_normal(&emp, err)) < 0)
         goto done;
-    }
     rc = hpf_db_prepare(db, &st,
                         "SELECT serial FROM remittance WHERE employer_id = ? AND period = ?"
                         " AND kind = '01'",
@@ -444,44 +443,16 @@ int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
                    hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     hpf_employer emp;
     *items = NULL;
     *n = 0;
     int rc = svc_scope_employer(actor, employer_account_no, err);
-    if (rc < 0)
-        return rc;
-    svc_page(&offset, &limit);
-    if ((rc = svc_conn(svc, &db, err)) < 0 ||
+    if (rc < 0 || (rc = svc_conn(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "SELECT count(*) FROM remittance WHERE employer_id = ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, emp.id);
-    rc = hpf_stmt_step(st, err);
-    *total = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        return rc;
-    rc = hpf_db_prepare(db, &st,
-                        REMIT_COLS "WHERE r.employer_id = ? ORDER BY r.period DESC, r.id DESC"
-                                   " LIMIT ? OFFSET ?",
-                        err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, emp.id);
-    hpf_stmt_bind_i64(st, 2, limit);
-    hpf_stmt_bind_i64(st, 3, offset);
-    *items = hpf_xcalloc((size_t)limit, sizeof **items);
-    while ((rc = hpf_stmt_step(st, err)) == 1 && *n < (size_t)limit)
-        read_remittance(st, &(*items)[(*n)++]);
-    hpf_stmt_reset(st);
-    if (rc < 0) {
-        free(*items);
-        *items = NULL;
-        *n = 0;
-        return rc;
-    }
-    return 0;
+    return svc_list(db, "SELECT count(*) FROM remittance WHERE employer_id = ?",
+                    REMIT_COLS "WHERE r.employer_id = ? ORDER BY r.period DESC, r.id DESC"
+                               " LIMIT ? OFFSET ?",
+                    emp.id, offset, limit, sizeof **items, read_remittance, NULL, (void **)items, n,
+                    total, err);
 }

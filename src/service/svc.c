@@ -1,6 +1,9 @@
 #include "service/internal.h"
 
+#include "base/mem.h"
 #include "store/db.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -48,6 +51,42 @@ void svc_page(int64_t *offset, int64_t *limit)
         *limit = 200;
 }
 
+int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t key, int64_t offset,
+             int64_t limit, size_t item_size, svc_row_fn read, const void *ctx, void **items,
+             size_t *n, int64_t *total, hpf_err *err)
+{
+    hpf_stmt *st;
+    int p = 1;
+    *items = NULL;
+    *n = 0;
+    svc_page(&offset, &limit);
+    int rc = hpf_db_prepare(db, &st, count_sql, err);
+    if (rc < 0)
+        return rc;
+    if (key >= 0)
+        hpf_stmt_bind_i64(st, 1, key);
+    rc = hpf_stmt_step(st, err);
+    *total = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
+    hpf_stmt_reset(st);
+    if (rc < 0 || (rc = hpf_db_prepare(db, &st, page_sql, err)) < 0)
+        return rc;
+    if (key >= 0)
+        hpf_stmt_bind_i64(st, p++, key);
+    hpf_stmt_bind_i64(st, p++, limit);
+    hpf_stmt_bind_i64(st, p, offset);
+    char *buf = hpf_xcalloc((size_t)limit, item_size);
+    while (*n < (size_t)limit && (rc = hpf_stmt_step(st, err)) == 1)
+        read(st, buf + (*n)++ * item_size, ctx);
+    hpf_stmt_reset(st);
+    if (rc < 0) {
+        free(buf);
+        *n = 0;
+        return rc;
+    }
+    *items = buf;
+    return 0;
+}
+
 int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_err *err)
 {
     if (a->role == HPF_ROLE_OPERATOR)
@@ -62,39 +101,76 @@ int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_
                          "this action needs an employer agent or an operator");
 }
 
+#define EMPLOYER_COLS                                                                              \
+    "SELECT e.id, e.account_no, e.name, e.uscc, e.unit_ratio_bp, e.indiv_ratio_bp, e.state,"       \
+    " e.opened_on, COALESCE(e.paid_through, 0),"                                                   \
+    " (SELECT count(*) FROM member m WHERE m.employer_id = e.id"                                   \
+    "  AND m.state NOT IN ('03', '04', '05')) FROM employer e "
+
+void svc_read_employer(hpf_stmt *st, void *item, const void *ctx)
+{
+    hpf_employer *out = item;
+    (void)ctx;
+    memset(out, 0, sizeof *out);
+    out->id = hpf_stmt_i64(st, 0);
+    COPY(out->account_no, hpf_stmt_text(st, 1));
+    COPY(out->name, hpf_stmt_text(st, 2));
+    COPY(out->uscc, hpf_stmt_text(st, 3));
+    out->unit_ratio_bp = (int32_t)hpf_stmt_i64(st, 4);
+    out->indiv_ratio_bp = (int32_t)hpf_stmt_i64(st, 5);
+    COPY(out->state, hpf_stmt_text(st, 6));
+    out->opened_on = svc_day(hpf_stmt_text(st, 7));
+    out->paid_through = (hpf_month)hpf_stmt_i64(st, 8);
+    out->members = hpf_stmt_i64(st, 9);
+}
+
+int svc_employer_normal(const hpf_employer *emp, hpf_err *err)
+{
+    if (strcmp(emp->state, "01") == 0)
+        return 0;
+    return hpf_err_field(err, HPF_ECONFLICT, "", "employer.state",
+                         "employer account is in state %s, not 01 (normal)", emp->state);
+}
+
+int svc_lookup_text(hpf_db *db, const char *sql, const char *param, char *found, size_t n,
+                    hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, sql, err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_text(st, 1, param);
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        snprintf(found, n, "%s", hpf_stmt_text(st, 0));
+    hpf_stmt_reset(st);
+    return rc;
+}
+
 int svc_load_employer(hpf_db *db, const char *account_no, hpf_employer *out, hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(
-        db, &st,
-        "SELECT e.id, e.account_no, e.name, e.uscc, e.unit_ratio_bp, e.indiv_ratio_bp, e.state,"
-        " e.opened_on, COALESCE(e.paid_through, 0),"
-        " (SELECT count(*) FROM member m WHERE m.employer_id = e.id"
-        "  AND m.state NOT IN ('03', '04', '05'))"
-        " FROM employer e WHERE e.account_no = ?",
-        err);
+    int rc = hpf_db_prepare(db, &st, EMPLOYER_COLS "WHERE e.account_no = ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_text(st, 1, account_no);
     rc = hpf_stmt_step(st, err);
     if (rc == 1) {
-        memset(out, 0, sizeof *out);
-        out->id = hpf_stmt_i64(st, 0);
-        COPY(out->account_no, hpf_stmt_text(st, 1));
-        COPY(out->name, hpf_stmt_text(st, 2));
-        COPY(out->uscc, hpf_stmt_text(st, 3));
-        out->unit_ratio_bp = (int32_t)hpf_stmt_i64(st, 4);
-        out->indiv_ratio_bp = (int32_t)hpf_stmt_i64(st, 5);
-        COPY(out->state, hpf_stmt_text(st, 6));
-        out->opened_on = svc_day(hpf_stmt_text(st, 7));
-        out->paid_through = (hpf_month)hpf_stmt_i64(st, 8);
-        out->members = hpf_stmt_i64(st, 9);
+        svc_read_employer(st, out, NULL);
         rc = 0;
     } else if (rc == 0) {
         rc = hpf_err_set(err, HPF_ENOTFOUND, "no employer with account number %s", account_no);
     }
     hpf_stmt_reset(st);
     return rc;
+}
+
+int svc_list_employers(hpf_db *db, int64_t offset, int64_t limit, hpf_employer **items, size_t *n,
+                       int64_t *total, hpf_err *err)
+{
+    return svc_list(db, "SELECT count(*) FROM employer",
+                    EMPLOYER_COLS "ORDER BY e.id DESC LIMIT ? OFFSET ?", -1, offset, limit,
+                    sizeof **items, svc_read_employer, NULL, (void **)items, n, total, err);
 }
 
 int hpf_policy_at(hpf_db *db, hpf_day day, hpf_policy *out, hpf_err *err)
