@@ -3,10 +3,12 @@
 
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/rand.h"
 #include "domain/ids.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static hpf_svc *g_svc;
 
@@ -59,16 +61,42 @@ static int authorize(api_ctx *c, const api_route *r, hpf_err *err)
     return 0;
 }
 
+/* A request whose transaction lost a conflict with another one (PostgreSQL serialization
+ * failure or deadlock, SQLite busy past its timeout) is run again from the start: nothing of
+ * the failed attempt was committed. Bounded, with a short random back-off. */
+#define MAX_ATTEMPTS 8
+
+static void backoff(int attempt)
+{
+    unsigned char r;
+    hpf_rand_bytes(&r, 1);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(1 + attempt * 2 + r % 8) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
 {
     const api_route *r = udata;
     hpf_err err = HPF_ERR_INIT;
     api_ctx c = {.req = req, .resp = resp, .svc = g_svc};
+    const hpf_http_resp fresh = *resp; /* the body is still empty here */
     int rc = authorize(&c, r, &err);
     if (rc == 0) {
         if (c.actor.username[0])
             resp->log_user = hpf_arena_strdup(req->arena, c.actor.username);
-        rc = r->fn(&c, &err);
+        for (int attempt = 1;; attempt++) {
+            rc = r->fn(&c, &err);
+            if (rc != HPF_EBUSY || attempt == MAX_ATTEMPTS)
+                break;
+            hpf_http_metric_add("hpf_request_retries_total",
+                                "Requests run again after a transaction conflict", 1);
+            hpf_buf_reset(&resp->body);
+            resp->status = fresh.status;
+            resp->content_type = fresh.content_type;
+            resp->nheaders = fresh.nheaders;
+            hpf_err_clear(&err);
+            backoff(attempt);
+        }
     }
     if (rc < 0) {
         if (!err.code)

@@ -54,6 +54,7 @@ typedef struct custom {
     size_t base_len;
     char *help;
     uint64_t value;
+    bool gauge; /* set, not added to */
 } custom;
 
 static pthread_mutex_t custom_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -259,7 +260,7 @@ static int render_custom(hpf_buf *out)
         bool first = i == 0 || customs[i - 1].base_len != c->base_len ||
                      memcmp(customs[i - 1].series, c->series, c->base_len) != 0;
         if (first)
-            rc = add_help(out, c->series, c->base_len, c->help, "counter");
+            rc = add_help(out, c->series, c->base_len, c->help, c->gauge ? "gauge" : "counter");
         if (rc == 0)
             rc = hpf_buf_printf(out, "%s %llu\n", c->series, (unsigned long long)c->value);
     }
@@ -352,7 +353,19 @@ static int custom_cmp(const char *series, size_t base_len, const custom *c)
     return strcmp(series, c->series);
 }
 
+static void metric_update(const char *name, const char *help, uint64_t v, bool gauge);
+
 void hpf_http_metric_add(const char *name, const char *help, uint64_t delta)
+{
+    metric_update(name, help, delta, false);
+}
+
+void hpf_http_metric_set(const char *name, const char *help, uint64_t value)
+{
+    metric_update(name, help, value, true);
+}
+
+static void metric_update(const char *name, const char *help, uint64_t delta, bool gauge)
 {
     size_t base_len = name ? series_check(name) : 0;
     if (!base_len || strlen(name) > 256) {
@@ -366,7 +379,7 @@ void hpf_http_metric_add(const char *name, const char *help, uint64_t delta)
         size_t mid = lo + (hi - lo) / 2;
         int d = custom_cmp(name, base_len, &customs[mid]);
         if (d == 0) {
-            customs[mid].value += delta;
+            customs[mid].value = gauge ? delta : customs[mid].value + delta;
             pthread_mutex_unlock(&custom_mu);
             return;
         }
@@ -392,7 +405,8 @@ void hpf_http_metric_add(const char *name, const char *help, uint64_t delta)
     customs[lo] = (custom){.series = hpf_xstrdup(name),
                            .base_len = base_len,
                            .help = hpf_xstrdup(help ? help : ""),
-                           .value = delta};
+                           .value = delta,
+                           .gauge = gauge};
     ncustoms++;
     pthread_mutex_unlock(&custom_mu);
 }

@@ -114,5 +114,7 @@ void hpf_http_json(hpf_http_resp *resp, int status, json_t *obj);
 
 /* Metrics: add to a labelled counter shown on /metrics ("hpf_remittances_total", ...). */
 void hpf_http_metric_add(const char *name, const char *help, uint64_t delta);
+/* Metrics: set a gauge ("hpf_leader{job=\"housekeeping\"}") to a value. */
+void hpf_http_metric_set(const char *name, const char *help, uint64_t value);
 
 #endif

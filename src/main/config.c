@@ -71,7 +71,7 @@ static int read_file(const char *path, setting *s, size_t n, bool *seen, hpf_err
 
 int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
 {
-    char threads[16] = "4";
+    char threads[16] = "4", job_tick[16] = "5";
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "var");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
@@ -80,14 +80,18 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
     setting s[] = {
         {"data_dir", "HPF_DATA_DIR", cfg->data_dir, sizeof cfg->data_dir},
         {"db", "HPF_DB", cfg->db, sizeof cfg->db},
+        {"read_db", "HPF_READ_DB", cfg->read_db, sizeof cfg->read_db},
         {"listen", "HPF_LISTEN", cfg->listen, sizeof cfg->listen},
         {"web_dir", "HPF_WEB_DIR", cfg->web_dir, sizeof cfg->web_dir},
         {"business_date", "HPF_BUSINESS_DATE", cfg->business_date, sizeof cfg->business_date},
         {"centre", "HPF_CENTRE", cfg->centre, sizeof cfg->centre},
         {"threads", "HPF_THREADS", threads, sizeof threads},
+        {"job_tick", "HPF_JOB_TICK", job_tick, sizeof job_tick},
     };
-    const char *flag[] = {fl->data_dir,      fl->db,     fl->listen, fl->web_dir,
-                          fl->business_date, fl->centre, fl->threads};
+    const char *flag[] = {fl->data_dir,      fl->db,     fl->read_db, fl->listen,  fl->web_dir,
+                          fl->business_date, fl->centre, fl->threads, fl->job_tick};
+    _Static_assert(sizeof flag / sizeof flag[0] == sizeof s / sizeof s[0],
+                   "one flag slot per setting, in the same order");
     size_t n = sizeof s / sizeof s[0];
     bool seen[sizeof s / sizeof s[0]] = {0};
     int rc = 0;
@@ -109,6 +113,10 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
     if (hpf_parse_i64(&t, threads, 1, 64) < 0)
         return hpf_err_field(err, HPF_EINVAL, "--threads", "config.range", "threads must be 1..64");
     cfg->threads = (int)t;
+    if (hpf_parse_i64(&t, job_tick, 1, 3600) < 0)
+        return hpf_err_field(err, HPF_EINVAL, "--job-tick", "config.range",
+                             "job_tick must be 1..3600 seconds");
+    cfg->job_tick = (int)t;
     if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
         return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",
                              "centre must be a 6-digit administrative code");

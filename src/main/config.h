@@ -10,16 +10,19 @@
 typedef struct hpf_config {
     char data_dir[512];     /* HPF_DATA_DIR, default "var" */
     char db[1024];          /* HPF_DB, default "sqlite:<data_dir>/hpf.db" */
+    char read_db[1024];     /* HPF_READ_DB: hot standby for read-only work, default none */
     char listen[128];       /* HPF_LISTEN, default "127.0.0.1:8443" */
     char web_dir[512];      /* HPF_WEB_DIR, default "web/dist" */
     char business_date[16]; /* HPF_BUSINESS_DATE, default "" (today) */
     char centre[8];         /* HPF_CENTRE, default "320900" (Yancheng) */
     int threads;            /* HPF_THREADS, default 4 */
+    int job_tick;           /* HPF_JOB_TICK: seconds between job rounds, default 5 */
 } hpf_config;
 
 /* Which settings a flag set explicitly (flags win over everything). */
 typedef struct hpf_config_flags {
-    const char *config, *data_dir, *db, *listen, *web_dir, *business_date, *centre, *threads;
+    const char *config, *data_dir, *db, *read_db, *listen, *web_dir, *business_date, *centre,
+        *threads, *job_tick;
 } hpf_config_flags;
 
 /* Resolve the configuration. Returns 0 or HPF_EINVAL (bad file line or value, message says

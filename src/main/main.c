@@ -10,6 +10,7 @@
 #include "domain/contribution.h"
 #include "http/server.h"
 #include "http/tlscert.h"
+#include "jobs/jobs.h"
 #include "ledger/verify.h"
 #include "main/config.h"
 #include "service/demo.h"
@@ -41,6 +42,8 @@ enum {
     OPT_LISTEN,
     OPT_WEB_DIR,
     OPT_THREADS,
+    OPT_READ_DB,
+    OPT_JOB_TICK,
     OPT_EMPLOYERS,
     OPT_MEMBERS,
     OPT_MONTHS,
@@ -141,6 +144,7 @@ static int parse_common_only(int argc, char **argv, const char *cmd, const char 
 typedef struct env {
     hpf_config cfg;
     hpf_store *store;
+    hpf_store *read_store; /* serve --read-db */
     hpf_svc svc;
 } env;
 
@@ -179,6 +183,8 @@ static int open_env(env *e, const char *cmd, const hpf_config_flags *fl, bool mi
 
 static void close_env(env *e)
 {
+    hpf_store_free(e->read_store);
+    e->read_store = NULL;
     hpf_store_free(e->store);
     e->store = NULL;
 }
@@ -209,6 +215,8 @@ static int cmd_serve(int argc, char **argv)
                                          {"listen", required_argument, NULL, OPT_LISTEN},
                                          {"web-dir", required_argument, NULL, OPT_WEB_DIR},
                                          {"threads", required_argument, NULL, OPT_THREADS},
+                                         {"read-db", required_argument, NULL, OPT_READ_DB},
+                                         {"job-tick", required_argument, NULL, OPT_JOB_TICK},
                                          {0}};
     hpf_config_flags fl = {0};
     int c;
@@ -224,6 +232,12 @@ static int cmd_serve(int argc, char **argv)
             break;
         case OPT_THREADS:
             fl.threads = optarg;
+            break;
+        case OPT_READ_DB:
+            fl.read_db = optarg;
+            break;
+        case OPT_JOB_TICK:
+            fl.job_tick = optarg;
             break;
         case OPT_HELP:
             printf(
@@ -276,6 +290,11 @@ static int cmd_serve(int argc, char **argv)
     if (!have_web)
         hpf_log(HPF_LOG_WARN, "serve.no_web", "web directory %s not found; serving the API only",
                 e.cfg.web_dir);
+    if (e.cfg.read_db[0] && hpf_store_open(&e.read_store, e.cfg.read_db, &err) < 0) {
+        close_env(&e);
+        return fail("serve", &err);
+    }
+    e.svc.read_store = e.read_store;
     size_t nroutes;
     const hpf_http_route *routes = hpf_api_routes(&e.svc, &nroutes);
     hpf_http_config hc = {
@@ -295,6 +314,12 @@ static int cmd_serve(int argc, char **argv)
         close_env(&e);
         return fail("serve", &err);
     }
+    hpf_jobs *jobs = NULL;
+    if (hpf_jobs_start(&jobs, &e.svc, e.cfg.job_tick, &err) < 0) {
+        hpf_http_stop(srv);
+        close_env(&e);
+        return fail("serve", &err);
+    }
     bool v6 = strchr(host, ':') != NULL;
     printf("hpf: serving https://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
            (unsigned)hpf_http_port(srv));
@@ -304,6 +329,7 @@ static int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     hpf_log(HPF_LOG_INFO, "serve.stop", "signal %d: stopping", sig);
+    hpf_jobs_stop(jobs);
     hpf_http_stop(srv);
     close_env(&e);
     return EXIT_OK;

@@ -198,6 +198,26 @@ int hpf_auth_logout(hpf_svc *svc, const char *token, hpf_err *err)
     return rc < 0 ? rc : 0;
 }
 
+int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err *err)
+{
+    hpf_db *db;
+    hpf_stmt *st;
+    *deleted = 0;
+    int rc = svc_conn(svc, &db, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st, "DELETE FROM session WHERE expires_at <= ? OR last_seen < ?", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, now);
+    hpf_stmt_bind_i64(st, 2, now - svc->session_idle_s);
+    rc = hpf_stmt_step(st, err);
+    if (rc == 0)
+        *deleted = hpf_stmt_changes(st);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
 int hpf_user_create(hpf_db *db, hpf_role role, const char *username, const char *password,
                     const char *field_prefix, const char *display_name, int64_t employer_id,
                     int64_t member_id, int64_t *user_id, hpf_err *err)

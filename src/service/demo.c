@@ -243,7 +243,7 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = check_empty(db, err)) < 0)
         return rc;
     /* Bulk load: the demo can be rebuilt, so skip the per-commit fsync while filling. */
-    if ((rc = hpf_db_exec(db, "PRAGMA synchronous=OFF", err)) < 0)
+    if ((rc = hpf_db_bulk(db, true, err)) < 0)
         return rc;
     while (seen.cap < (size_t)o->members * 2)
         seen.cap <<= 1;
@@ -331,7 +331,7 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     }
     svc->business_date = saved;
     hpf_err ignore = HPF_ERR_INIT;
-    (void)hpf_db_exec(db, "PRAGMA synchronous=FULL", &ignore);
+    (void)hpf_db_bulk(db, false, &ignore);
     free(seen.slots);
     free(emp_acct);
     free(sizes);

@@ -120,7 +120,7 @@ int hpf_employer_get(hpf_svc *svc, const hpf_actor *actor, const char *account_n
     int rc = svc_scope_employer(actor, account_no, err);
     if (rc < 0)
         return rc;
-    rc = svc_conn(svc, &db, err);
+    rc = svc_conn_read(svc, &db, err);
     return rc < 0 ? rc : svc_load_employer(db, account_no, out, err);
 }
 
@@ -133,6 +133,6 @@ int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int6
     if (actor->role != HPF_ROLE_OPERATOR)
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator lists employers");
-    int rc = svc_conn(svc, &db, err);
+    int rc = svc_conn_read(svc, &db, err);
     return rc < 0 ? rc : svc_list_employers(db, offset, limit, items, n, total, err);
 }

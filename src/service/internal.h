@@ -15,6 +15,9 @@ typedef void (*svc_row_fn)(hpf_stmt *st, void *item, const void *ctx);
 
 /* The calling thread's connection. */
 int svc_conn(hpf_svc *svc, hpf_db **db, hpf_err *err);
+/* The connection for read-only work that may lag a moment behind (statements, lists): the hot
+ * standby when one is configured, else the primary. Never for a read that decides a write. */
+int svc_conn_read(hpf_svc *svc, hpf_db **db, hpf_err *err);
 
 /* 403 unless the actor may act for the employer with this account number. */
 int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_err *err);

@@ -163,7 +163,7 @@ int hpf_member_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
 {
     hpf_db *db;
     hpf_policy pol;
-    int rc = svc_conn(svc, &db, err);
+    int rc = svc_conn_read(svc, &db, err);
     if (rc < 0)
         return rc;
     rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err);
@@ -180,7 +180,7 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     *items = NULL;
     *n = 0;
     int rc = svc_scope_employer(actor, employer_account_no, err);
-    if (rc < 0 || (rc = svc_conn(svc, &db, err)) < 0 ||
+    if (rc < 0 || (rc = svc_conn_read(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
         (rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err)) < 0)
         return rc;
@@ -203,7 +203,7 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
     out->to = to;
     if (to < from)
         return hpf_err_field(err, HPF_EINVAL, "to", "date.range", "'to' is before 'from'");
-    int rc = svc_conn(svc, &db, err);
+    int rc = svc_conn_read(svc, &db, err);
     if (rc < 0)
         return rc;
     if ((rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err)) < 0 ||

@@ -447,7 +447,7 @@ int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
     *items = NULL;
     *n = 0;
     int rc = svc_scope_employer(actor, employer_account_no, err);
-    if (rc < 0 || (rc = svc_conn(svc, &db, err)) < 0 ||
+    if (rc < 0 || (rc = svc_conn_read(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0)
         return rc;
     return svc_list(db, "SELECT count(*) FROM remittance WHERE employer_id = ?",

@@ -33,6 +33,11 @@ int svc_conn(hpf_svc *svc, hpf_db **db, hpf_err *err)
     return hpf_store_conn(svc->store, db, err);
 }
 
+int svc_conn_read(hpf_svc *svc, hpf_db **db, hpf_err *err)
+{
+    return hpf_store_conn(svc->read_store ? svc->read_store : svc->store, db, err);
+}
+
 hpf_day svc_day(const char *s)
 {
     hpf_day d = 0;
@@ -215,7 +220,7 @@ int hpf_policy_at(hpf_db *db, hpf_day day, hpf_policy *out, hpf_err *err)
 int hpf_svc_policy(hpf_svc *svc, hpf_day day, hpf_policy *out, hpf_err *err)
 {
     hpf_db *db;
-    int rc = svc_conn(svc, &db, err);
+    int rc = svc_conn_read(svc, &db, err);
     return rc < 0 ? rc : hpf_policy_at(db, day, out, err);
 }
 

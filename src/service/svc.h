@@ -22,6 +22,7 @@
 
 typedef struct hpf_svc {
     hpf_store *store;
+    hpf_store *read_store;  /* optional hot standby for read-only work; NULL: use store */
     char centre[7];         /* 6-digit centre code for account numbers: "320900" */
     hpf_day business_date;  /* fixed business date; 0 = ask today() */
     hpf_day (*today)(void); /* the clock, supplied by main/ */
@@ -81,6 +82,10 @@ int hpf_auth_session(hpf_svc *svc, const char *token, hpf_actor *actor, char csr
                      hpf_err *err);
 /* End a session. Returns 0 (also when it was already gone). */
 int hpf_auth_logout(hpf_svc *svc, const char *token, hpf_err *err);
+
+/* Delete sessions that expired (absolute or idle) before `now` (unix seconds); *deleted counts
+ * them. */
+int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err *err);
 
 /* Create a login inside the caller's transaction. Checks the password rules (field
  * field_prefix + "/password") and username uniqueness (HPF_ECONFLICT user.username_taken,

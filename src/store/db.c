@@ -55,14 +55,15 @@ int hpf_store_open(hpf_store **out, const char *url, hpf_err *err)
         ops = &hpf_sqlite_ops;
         target = url + 7;
     } else if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
-        return hpf_err_field(err, HPF_EINVAL, "--db", "db.url",
-                             "the PostgreSQL driver is not built yet; use sqlite:PATH");
+        ops = &hpf_postgres_ops;
+        target = url; /* libpq takes the URL as it is */
     } else if (!strstr(url, "://")) {
         ops = &hpf_sqlite_ops;
         target = url;
     } else {
-        return hpf_err_field(err, HPF_EINVAL, "--db", "db.url",
-                             "unknown database URL scheme in '%s' (use sqlite:PATH)", url);
+        return hpf_err_field(
+            err, HPF_EINVAL, "--db", "db.url",
+            "unknown database URL scheme in '%s' (use sqlite:PATH or postgres://...)", url);
     }
     if (!*target)
         return hpf_err_field(err, HPF_EINVAL, "--db", "db.url", "empty database path");
@@ -148,6 +149,16 @@ int hpf_db_begin(hpf_db *db, hpf_err *err)
     if (rc == 0)
         db->in_tx++;
     return rc;
+}
+
+const char *hpf_db_driver(const hpf_db *db)
+{
+    return db->ops->name;
+}
+
+int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err)
+{
+    return db->ops->bulk(db, on, err);
 }
 
 int hpf_db_begin_read(hpf_db *db, hpf_err *err)

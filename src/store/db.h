@@ -30,6 +30,12 @@ void hpf_store_free(hpf_store *s);
 int hpf_store_conn(hpf_store *s, hpf_db **out, hpf_err *err);
 /* "sqlite" or "postgres". */
 const char *hpf_store_driver(const hpf_store *s);
+const char *hpf_db_driver(const hpf_db *db);
+
+/* Bulk-load mode for a loader that can rebuild what it writes (the demo): commits stop waiting
+ * for the disk (SQLite synchronous=OFF, PostgreSQL synchronous_commit=off). Off again with
+ * on = false. */
+int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err);
 
 /* Transactions. begin starts a write transaction (SQLite: BEGIN IMMEDIATE); commit and rollback
  * end it. rollback is safe to call when no transaction is open. A begin inside an open

@@ -13,6 +13,7 @@ typedef struct hpf_db_ops {
     int (*exec)(hpf_db *db, const char *sql, hpf_err *err);
     int (*begin)(hpf_db *db, hpf_err *err);
     int (*begin_read)(hpf_db *db, hpf_err *err);
+    int (*bulk)(hpf_db *db, bool on, hpf_err *err);
     int (*prepare)(hpf_db *db, hpf_stmt **out, const char *sql, hpf_err *err);
     void (*bind_i64)(hpf_stmt *st, int i, int64_t v);
     void (*bind_text)(hpf_stmt *st, int i, const char *s);
@@ -39,5 +40,6 @@ struct hpf_stmt {
 };
 
 extern const hpf_db_ops hpf_sqlite_ops;
+extern const hpf_db_ops hpf_postgres_ops;
 
 #endif

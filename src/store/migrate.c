@@ -3,6 +3,7 @@
 #include "base/log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int hpf_migrate_version(hpf_db *db, int *version, hpf_err *err)
 {
@@ -31,8 +32,10 @@ int hpf_migrate(hpf_db *db, int *applied, hpf_err *err)
         return hpf_err_set(err, HPF_ECONFLICT,
                            "database schema version %d is newer than this program (%d)", current,
                            hpf_migrations_count);
+    const hpf_migration *set = strcmp(hpf_db_driver(db), "postgres") == 0 ? hpf_migrations_postgres
+                                                                          : hpf_migrations_sqlite;
     for (int i = 0; i < hpf_migrations_count; i++) {
-        const hpf_migration *m = &hpf_migrations[i];
+        const hpf_migration *m = &set[i];
         if (m->version <= current)
             continue;
         rc = hpf_db_begin(db, err);

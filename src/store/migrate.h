@@ -1,7 +1,7 @@
 /*
- * store/migrate: numbered schema migrations from sql/NNNN_name.sql, compiled into the binary
- * (scripts/embed_sql.py) and applied in order, each in its own transaction, recorded in
- * schema_migrations. Applying is idempotent.
+ * store/migrate: numbered schema migrations from sql/<store>/NNNN_name.sql (one set per store
+ * with the same numbers), compiled into the binary (scripts/embed_sql.py) and applied in order,
+ * each in its own transaction, recorded in schema_migrations. Applying is idempotent.
  */
 #ifndef HPF_STORE_MIGRATE_H
 #define HPF_STORE_MIGRATE_H
@@ -14,7 +14,8 @@ typedef struct hpf_migration {
     const char *sql;
 } hpf_migration;
 
-extern const hpf_migration hpf_migrations[];
+extern const hpf_migration hpf_migrations_sqlite[];
+extern const hpf_migration hpf_migrations_postgres[];
 extern const int hpf_migrations_count;
 
 /* Apply every migration newer than the database's version. *applied (may be NULL) receives how

@@ -109,6 +109,11 @@ static int sq_begin_read(hpf_db *d, hpf_err *err)
     return sq_exec(d, "BEGIN DEFERRED", err);
 }
 
+static int sq_bulk(hpf_db *d, bool on, hpf_err *err)
+{
+    return sq_exec(d, on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL", err);
+}
+
 static uint32_t hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -223,6 +228,7 @@ const hpf_db_ops hpf_sqlite_ops = {
     .exec = sq_exec,
     .begin = sq_begin,
     .begin_read = sq_begin_read,
+    .bulk = sq_bulk,
     .prepare = sq_prepare,
     .bind_i64 = sq_bind_i64,
     .bind_text = sq_bind_text,

@@ -3,11 +3,12 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { mod112Valid } from '../lib/ids.mjs';
-import { parseLogins, runHpf } from '../lib/server.mjs';
+import { STORE, createStore, parseLogins, runHpf, testCluster } from '../lib/server.mjs';
 
 const VECTORS = {
   // RULES §1.2-A, city average 7500.00 (cap 22500.00), minimum wage 2070.00
@@ -135,29 +136,40 @@ describe('version, help, usage', () => {
   });
 });
 
-describe('migrate and demo', () => {
-  async function withTmp(fn) {
-    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-cli-'));
+describe(`migrate and demo on ${STORE}`, () => {
+  async function withStore(fn) {
+    const store = await createStore({ tag: 'cli' });
     try {
-      return await fn(dir);
+      return await fn(store);
     } finally {
-      await fs.promises.rm(dir, { recursive: true, force: true });
+      await store.drop();
     }
   }
+  /** The tables of the store's database (sqlite_master or information_schema). */
+  async function tables(store) {
+    const out = await store.sql(store.kind === 'postgres'
+      ? "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+      : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1");
+    return out.split('\n').filter(Boolean);
+  }
 
-  test('hpf migrate creates DIR/hpf.db and is idempotent', async () => {
-    await withTmp(async (dir) => {
-      const r1 = await runHpf(['migrate', '--data-dir', dir]);
+  test('hpf migrate creates the schema and is idempotent', async () => {
+    await withStore(async (store) => {
+      const r1 = await runHpf(['migrate', ...store.args]);
       assert.equal(r1.code, 0, r1.stderr);
-      assert.ok(fs.existsSync(path.join(dir, 'hpf.db')));
-      const r2 = await runHpf(['migrate', '--data-dir', dir]);
+      if (store.kind === 'sqlite') assert.ok(fs.existsSync(path.join(store.dataDir, 'hpf.db')));
+      else assert.ok(!fs.existsSync(path.join(store.dataDir, 'hpf.db')), 'with --db postgres://... no SQLite file is made');
+      const t1 = await tables(store);
+      for (const t of ['member', 'employer', 'posting', 'voucher', 'voucher_line', 'remittance', 'session']) assert.ok(t1.includes(t), `table ${t} in ${t1}`);
+      const r2 = await runHpf(['migrate', ...store.args]);
       assert.equal(r2.code, 0, r2.stderr);
+      assert.deepEqual(await tables(store), t1);
     });
   });
 
   test('hpf demo prints the documented logins (operator, agent0001, a member by id number)', async () => {
-    await withTmp(async (dir) => {
-      const r = await runHpf(['demo', '--data-dir', dir, '--employers', '1', '--members', '2', '--months', '1', '--seed', '1']);
+    await withStore(async (store) => {
+      const r = await runHpf(['demo', ...store.args, '--employers', '1', '--members', '2', '--months', '1', '--seed', '1']);
       assert.equal(r.code, 0, r.stderr);
       const logins = parseLogins(r.stdout);
       const op = logins.find((l) => l.role === 'operator');
@@ -168,26 +180,72 @@ describe('migrate and demo', () => {
       assert.ok(member, r.stdout);
       assert.ok(mod112Valid(member.username), `member username ${member.username} is a valid id number`);
       assert.equal(member.password, 'Member#2026hpf');
-      assert.ok(fs.existsSync(path.join(dir, 'hpf.db')));
+      if (store.kind === 'sqlite') assert.ok(fs.existsSync(path.join(store.dataDir, 'hpf.db')));
+      assert.equal((await store.sql('SELECT count(*) FROM member')).trim(), '2');
     });
   });
 
   test('hpf demo is deterministic: the same seed prints the same logins', async () => {
     const args = ['--employers', '2', '--members', '2', '--months', '1', '--seed', '42'];
-    const a = await withTmp((dir) => runHpf(['demo', '--data-dir', dir, ...args]));
-    const b = await withTmp((dir) => runHpf(['demo', '--data-dir', dir, ...args]));
+    const a = await withStore((store) => runHpf(['demo', ...store.args, ...args]));
+    const b = await withStore((store) => runHpf(['demo', ...store.args, ...args]));
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     assert.equal(a.stdout, b.stdout);
   });
 
   test('hpf demo with a non-numeric --employers: exit 2 with one line on stderr', async () => {
-    await withTmp(async (dir) => {
-      assertUsageError(await runHpf(['demo', '--data-dir', dir, '--employers', 'many', '--members', '2', '--months', '1', '--seed', '1']), 'bad --employers');
+    await withStore(async (store) => {
+      assertUsageError(await runHpf(['demo', ...store.args, '--employers', 'many', '--members', '2', '--months', '1', '--seed', '1']), 'bad --employers');
     });
   });
 });
 
+describe('PostgreSQL URLs', { skip: STORE !== 'postgres' && 'runs in the PostgreSQL run (HPF_TEST_STORE=postgres)' }, () => {
+  test('HPF_DB selects the database, and the config file key db does too', async () => {
+    const store = await createStore({ tag: 'cli' });
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'hpf-cfg-'));
+    try {
+      let r = await runHpf(['migrate', '--data-dir', store.dataDir], { env: { HPF_DB: store.url } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok((await store.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'member'")).trim() === '1');
+      assert.ok(!fs.existsSync(path.join(store.dataDir, 'hpf.db')));
+      const conf = path.join(base, 'hpf.conf');
+      fs.writeFileSync(conf, `db = ${store.url}\ndata_dir = ${base}/d\n`);
+      r = await runHpf(['verify', '--config', conf]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^hpf verify: ok/);
+      assert.ok(!fs.existsSync(path.join(base, 'd', 'hpf.db')));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+      await store.drop();
+    }
+  });
+
+  test('a server that does not answer: exit 1 with one line on stderr, quickly', async () => {
+    // a loopback port that was just free: connection refused is immediate
+    const port = await new Promise((resolve, reject) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      }).on('error', reject);
+    });
+    const t0 = Date.now();
+    const r = await runHpf(['migrate', '--data-dir', os.tmpdir(), '--db', `postgres://postgres@127.0.0.1:${port}/nowhere`], { timeoutMs: 30000 });
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line on stderr: ${r.stderr}`);
+    assert.ok(Date.now() - t0 < 20000);
+  });
+
+  test('a database that does not exist: exit 1 with one line on stderr naming it', async () => {
+    const r = await runHpf(['migrate', '--data-dir', os.tmpdir(), '--db', testCluster().url('hpf_no_such_db')]);
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line on stderr: ${r.stderr}`);
+    assert.match(r.stderr, /hpf_no_such_db/);
+  });
+});
+
+// SQLite-file tests: they check where the SQLite file lands.
 describe('configuration: flags over environment over the config file', () => {
   const mk = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hpf-cfg-'));
   const dbIn = (dir) => fs.existsSync(path.join(dir, 'hpf.db'));

@@ -6,12 +6,26 @@
 //   const r = await op.post('/api/v1/employers', {...});   // {status, headers, json, text}
 //   await srv.stop();                                   // throws unless hpf exited 0 (sanitizers!)
 //
-// Environment: HPF_BIN (default <repo>/build-test/hpf); HPF_KEEP_DATA=1 keeps the temp dirs.
+// Environment: HPF_BIN (default <repo>/build-test/hpf); HPF_KEEP_DATA=1 keeps the temp dirs
+// (and, on PostgreSQL, the databases).
+//
+// The store: HPF_TEST_STORE=sqlite (default) gives each server a fresh data dir with its SQLite
+// file, as `hpf` does by default. HPF_TEST_STORE=postgres with HPF_TEST_PG_DIR=DIR (a cluster
+// running from `scripts/pgtest.sh start DIR`) gives each server a fresh database on that cluster
+// instead: `hpf demo|migrate|serve|verify --data-dir D --db postgres://postgres@127.0.0.1:PORT/NAME`
+// (the data dir still holds the TLS certificate); the database is dropped at stop().
+//   const store = await createStore();       // what startServer does for itself
+//   await runHpf(['migrate', ...store.args]);  // --data-dir D [--db URL]
+//   await store.sql('SELECT count(*) FROM member');  // through sqlite3 or psql
+//   await store.drop();
+// Several servers on one database: startServer({store}) with a store made by createStore(); the
+// first server fills it (demo), later ones reuse it; the caller drops it.
 // The server's certificate is self-signed: this client does not verify it (rejectUnauthorized
 // false on its own https.Agent; nothing global is changed). One test compares the served
 // certificate with DIR/tls/cert.pem instead.
 
-import { spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -24,6 +38,14 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const HPF_BIN = process.env.HPF_BIN || path.join(REPO, 'build-test', 'hpf');
 export const BUSINESS_DATE = '2026-11-15';
 export const DEFAULT_DEMO = Object.freeze({ employers: 1, members: 3, months: 1, seed: 1 });
+
+/** 'sqlite' or 'postgres': the store the servers and helpers of this process use. */
+export const STORE = (process.env.HPF_TEST_STORE || 'sqlite').toLowerCase();
+if (STORE !== 'sqlite' && STORE !== 'postgres') {
+  throw new Error(`HPF_TEST_STORE=${process.env.HPF_TEST_STORE}: want sqlite or postgres`);
+}
+export const PGTEST = path.join(REPO, 'scripts', 'pgtest.sh');
+export const PGBIN = '/usr/lib/postgresql/15/bin';
 
 const START_TIMEOUT_MS = 20000;
 const STOP_TIMEOUT_MS = 20000;
@@ -101,34 +123,161 @@ async function rmrf(dir) {
   if (dir && !process.env.HPF_KEEP_DATA) await fs.promises.rm(dir, { recursive: true, force: true });
 }
 
+function execFileP(file, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 << 20, timeout: 60000, ...opts }, (e, stdout, stderr) => {
+      if (e) {
+        e.message = `${file} ${args.join(' ')}: ${e.message}\n${stderr}`;
+        reject(e);
+      } else {
+        resolve(stdout);
+      }
+    });
+  });
+}
+
 /**
- * Start `hpf serve` on 127.0.0.1 with a fresh data dir: `hpf demo` first (or `hpf migrate` when
- * demo is null). Resolves once the server printed `hpf: serving https://127.0.0.1:PORT`.
+ * A PostgreSQL cluster started by scripts/pgtest.sh: {dir, port, url(db), sql(db, text),
+ * createdb(name), dropdb(name)}. Tests that run their own clusters (primary and standby) use
+ * pgCluster(dir) on each.
  */
-export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
-  const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-api-'));
-  let webTmp = null;
-  let logins = [];
-  try {
-    if (demo === null) {
-      const r = await runHpf(['migrate', '--data-dir', dataDir], { env });
-      if (r.code !== 0) throw new Error(`hpf migrate exited ${r.code}:\n${tail(r.stderr)}`);
-    } else {
-      const d = { ...DEFAULT_DEMO, ...demo };
-      const r = await runHpf(
-        ['demo', '--data-dir', dataDir, '--employers', String(d.employers), '--members', String(d.members),
-          '--months', String(d.months), '--seed', String(d.seed)],
-        { env },
-      );
-      if (r.code !== 0) throw new Error(`hpf demo exited ${r.code}:\n${tail(r.stderr)}`);
-      logins = parseLogins(r.stdout);
-      if (logins.length === 0) throw new Error(`hpf demo printed no "login ROLE USERNAME PASSWORD" line:\n${tail(r.stdout)}`);
+export function pgCluster(dir) {
+  const port = Number(execFileSync(PGTEST, ['port', dir], { encoding: 'utf8' }).trim());
+  const c = {
+    dir,
+    port,
+    url: (db = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    /** Run SQL through psql (errors stop it); resolves stdout, unaligned, tuples only. */
+    sql: (db, text) =>
+      execFileP(path.join(PGBIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port),
+        '-U', 'postgres', '-d', db, '-c', text]),
+    createdb: (name, template) => c.sql('postgres', `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`),
+    dropdb: (name) => c.sql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+  return c;
+}
+
+let sharedCluster = null;
+/** The cluster of HPF_TEST_PG_DIR (postgres runs only). */
+export function testCluster() {
+  if (!sharedCluster) {
+    const dir = process.env.HPF_TEST_PG_DIR;
+    if (!dir) {
+      throw new Error('HPF_TEST_STORE=postgres needs HPF_TEST_PG_DIR: start a cluster with '
+        + '`scripts/pgtest.sh start DIR` and export HPF_TEST_PG_DIR=DIR');
     }
+    sharedCluster = pgCluster(dir);
+  }
+  return sharedCluster;
+}
+
+let dbSeq = 0;
+/** A fresh database name: lower case, unique within the cluster. */
+export function freshDbName(tag = 't') {
+  dbSeq += 1;
+  return `hpf_${tag}_${process.pid}_${dbSeq}_${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * A fresh, empty store on the current STORE: a temp data dir (TLS certificate, and on SQLite the
+ * database file DIR/hpf.db) plus, on PostgreSQL, a new database. Returns
+ *   {kind, dataDir, url, dbName, args, sql(text), drop(), populated, logins}
+ * args are the `hpf` options that select it (--data-dir DIR [--db URL]); url is the database
+ * URL (sqlite:DIR/hpf.db or postgres://...); sql(text) runs SQL on it (sqlite3 or psql) and
+ * resolves stdout; drop() removes the data dir and drops the database.
+ */
+export async function createStore({ kind = STORE, tag = 't' } = {}) {
+  const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-api-'));
+  const store = { kind, dataDir, populated: false, logins: [] };
+  if (kind === 'postgres') {
+    const pg = testCluster();
+    const dbName = freshDbName(tag);
+    try {
+      await pg.createdb(dbName);
+    } catch (e) {
+      await rmrf(dataDir);
+      throw e;
+    }
+    Object.assign(store, {
+      dbName,
+      cluster: pg,
+      url: pg.url(dbName),
+      args: ['--data-dir', dataDir, '--db', pg.url(dbName)],
+      sql: (text) => pg.sql(dbName, text),
+    });
+  } else {
+    const file = path.join(dataDir, 'hpf.db');
+    Object.assign(store, {
+      dbName: null,
+      url: `sqlite:${file}`,
+      args: ['--data-dir', dataDir],
+      sql: (text) => execFileP('sqlite3', ['-batch', file, text]),
+    });
+  }
+  let dropping = null;
+  store.drop = () => {
+    if (!dropping) {
+      dropping = (async () => {
+        try {
+          if (store.dbName && !process.env.HPF_KEEP_DATA) await store.cluster.dropdb(store.dbName);
+        } finally {
+          await rmrf(dataDir);
+        }
+      })();
+    }
+    return dropping;
+  };
+  return store;
+}
+
+/** The `hpf` options that select a store: --data-dir DIR, plus --db URL on PostgreSQL. */
+export function storeArgs(store) {
+  return store.args;
+}
+
+/** Fill a store: `hpf demo` (demo settings merged over DEFAULT_DEMO) or `hpf migrate` (null). */
+export async function populate(store, { demo = DEFAULT_DEMO, env = {} } = {}) {
+  if (demo === null) {
+    const r = await runHpf(['migrate', ...store.args], { env });
+    if (r.code !== 0) throw new Error(`hpf migrate exited ${r.code}:\n${tail(r.stderr)}`);
+  } else {
+    const d = { ...DEFAULT_DEMO, ...demo };
+    const r = await runHpf(
+      ['demo', ...store.args, '--employers', String(d.employers), '--members', String(d.members),
+        '--months', String(d.months), '--seed', String(d.seed)],
+      { env },
+    );
+    if (r.code !== 0) throw new Error(`hpf demo exited ${r.code}:\n${tail(r.stderr)}`);
+    store.logins = parseLogins(r.stdout);
+    if (store.logins.length === 0) throw new Error(`hpf demo printed no "login ROLE USERNAME PASSWORD" line:\n${tail(r.stdout)}`);
+  }
+  store.populated = true;
+  return store;
+}
+
+/**
+ * Start `hpf serve` on 127.0.0.1 with a fresh store (see createStore): `hpf demo` first (or
+ * `hpf migrate` when demo is null). Resolves once the server printed `hpf: serving
+ * https://127.0.0.1:PORT`. Options:
+ *   demo   demo settings (merged over DEFAULT_DEMO), or null for an empty migrated database
+ *   env    extra environment for every hpf run
+ *   store  serve this store (createStore) instead of a fresh one; it is filled only when not yet
+ *          populated, and not dropped at stop() (the caller owns it)
+ *   args   extra `hpf serve` arguments (e.g. ['--read-db', url])
+ *   verify false: skip the `hpf verify` after stop (the caller verifies the shared store)
+ */
+export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given = null, args: extra = [], verify = true } = {}) {
+  const store = given ?? (await createStore());
+  const ownStore = !given;
+  const dataDir = store.dataDir;
+  let webTmp = null;
+  try {
+    if (!store.populated) await populate(store, { demo, env });
   } catch (e) {
-    await rmrf(dataDir);
+    if (ownStore) await store.drop();
     throw e;
   }
-
+  const logins = store.logins;
   let webDir = path.join(REPO, 'web', 'dist');
   if (!fs.existsSync(path.join(webDir, 'index.html'))) {
     // The front-end is not built: serve a stand-in so the API tests do not depend on it.
@@ -137,7 +286,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
     webDir = webTmp;
   }
 
-  const child = spawn(HPF_BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--web-dir', webDir], {
+  const child = spawn(HPF_BIN, ['serve', ...store.args, '--listen', '127.0.0.1:0', '--web-dir', webDir, ...extra], {
     env: hpfEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -182,7 +331,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
   } catch (e) {
     if (!exited) child.kill('SIGKILL');
     await exitPromise;
-    await rmrf(dataDir);
+    if (ownStore) await store.drop();
     await rmrf(webTmp);
     throw new Error(`${e.message}\nstdout:\n${tail(out)}\nstderr:\n${tail(err)}`);
   }
@@ -195,6 +344,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
     url,
     port,
     dataDir,
+    store,
     webDir,
     logins,
     agent,
@@ -228,12 +378,14 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {} } = {}) {
               throw new Error(`hpf serve exited with code ${res.code}, signal ${res.signal} (want 0)\nstderr:\n${tail(err)}`);
             }
             // Whatever the tests did, the ledger invariants must still hold afterwards.
-            const v = await runHpf(['verify', '--data-dir', dataDir], { env });
-            if (v.code !== 0) {
-              throw new Error(`hpf verify failed after the tests (exit ${v.code}):\n${v.stdout}${v.stderr}`);
+            if (verify) {
+              const v = await runHpf(['verify', ...store.args], { env });
+              if (v.code !== 0) {
+                throw new Error(`hpf verify failed after the tests (exit ${v.code}):\n${v.stdout}${v.stderr}`);
+              }
             }
           } finally {
-            await rmrf(dataDir);
+            if (ownStore) await store.drop();
             await rmrf(webTmp);
           }
         })();

@@ -120,7 +120,7 @@ CREATE TABLE session (
     last_seen  INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
-CREATE INDEX session_user ON session (user_id);
+CREATE INDEX session_by_user ON session (user_id);
 
 -- Vouchers (记账凭证, 8.0.5) and their lines. Immutable once written.
 CREATE TABLE voucher (
