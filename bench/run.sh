@@ -1,84 +1,406 @@
 #!/usr/bin/env bash
-# HPF benchmarks (not tests): figures next to the physical baseline measured in the same run.
+# HPF benchmarks (not tests): every figure next to the physical baseline measured in the same run,
+# on SQLite and on PostgreSQL 15 side by side.
 # Usage: bench/run.sh [BUILD_DIR]     (make bench builds the release binary first)
-# Writes bench/out/results.md and prints it. Loopback only; every load is bounded in time.
+# Writes bench/out/results.md and prints it; progress goes to stderr. Loopback only; every load is
+# bounded in time; everything started here (servers, the PostgreSQL cluster) is stopped on exit.
+#
+# Knobs (environment):
+#   BENCH_MEMBERS=100000 BENCH_EMPLOYERS=2000 BENCH_MONTHS=12   the demo population
+#   BENCH_DEMO_RUNS=3          hpf demo runs on SQLite (median)
+#   BENCH_PG_DEMO_RUNS=1       hpf demo runs on PostgreSQL (median; one run is about 6-10 min)
+#   BENCH_DURATION=10          seconds of each wrk read load (balance read, static file)
+#   BENCH_WRITE_DURATION=20    seconds of each remittance load
+#   BENCH_WRITE_CONNS=8        concurrent remittance clients (wrk connections, 2 threads)
+#   BENCH_THREADS=4            hpf serve --threads
+#   BENCH_PGBENCH_SCALE=10 BENCH_PGBENCH_CLIENTS=8 BENCH_PGBENCH_SECS=20   the pgbench anchor
+#   BENCH_STORES="sqlite postgres"   which stores to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd)
 build=${1:-build}
-hpf=$build/hpf
+hpf=$repo/$build/hpf
 out=bench/out
 mkdir -p "$out"
-work=$(mktemp -d /tmp/hpf-bench.XXXXXX)
-srv_pid=
-cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 MEMBERS=${BENCH_MEMBERS:-100000}
 EMPLOYERS=${BENCH_EMPLOYERS:-2000}
 MONTHS=${BENCH_MONTHS:-12}
+DEMO_RUNS=${BENCH_DEMO_RUNS:-3}
+PG_DEMO_RUNS=${BENCH_PG_DEMO_RUNS:-1}
 DURATION=${BENCH_DURATION:-10}
-export HPF_BUSINESS_DATE=${HPF_BUSINESS_DATE:-2026-11-15}
+WDURATION=${BENCH_WRITE_DURATION:-20}
+WCONNS=${BENCH_WRITE_CONNS:-8}
+THREADS=${BENCH_THREADS:-4}
+PGB_SCALE=${BENCH_PGBENCH_SCALE:-10}
+PGB_CLIENTS=${BENCH_PGBENCH_CLIENTS:-8}
+PGB_SECS=${BENCH_PGBENCH_SECS:-20}
+STORES=${BENCH_STORES:-sqlite postgres}
+PGBIN=/usr/lib/postgresql/15/bin
+# The demo posts the 12 months before this business date; the remittance load then runs with a
+# business date five years later, so that every employer has 61 unposted months (2026-11 ..
+# 2031-11): each request is a distinct employer-month, none is a replay.
+DEMO_DATE=2026-11-15
+WRITE_DATE=2031-11-15
+export HPF_BUSINESS_DATE=$DEMO_DATE
 
+work=$(mktemp -d /tmp/hpf-bench.XXXXXX)
+pgdir=
+srv_pid=
+t_start=$(date +%s)
+stop_server() {
+  if [ -n "$srv_pid" ]; then
+    kill "$srv_pid" 2>/dev/null || true
+    wait "$srv_pid" 2>/dev/null || true
+    srv_pid=
+  fi
+}
+cleanup() {
+  stop_server
+  [ -n "$pgdir" ] && scripts/pgtest.sh stop "$pgdir" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "bench: $*" >&2; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+calc() { echo "$*" | bc -l; }
+fmt0() { printf '%.0f' "$1"; }
+fmt1() { printf '%.1f' "$1"; }
+fmt3() { printf '%.3f' "$1"; }
+thou() { fmt0 "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; } # 1234567 -> 1,234,567
 
-# 1. Baseline: SQLite, 1 M small rows in one transaction (WAL), sqlite3 CLI, median of 3.
-for i in 1 2 3; do
+# ---------------------------------------------------------------------------------------------
+# Anchors, all in this run: SQLite bulk insert and durable single-row commits; PostgreSQL bulk
+# insert and pgbench TPC-B on the very cluster hpf then uses.
+
+say "SQLite anchors"
+for _ in 1 2 3; do
   rm -f "$work/base.db"*
   t0=$(now)
   sqlite3 "$work/base.db" "PRAGMA journal_mode=WAL; CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER, c TEXT);
     BEGIN; WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 1000000)
     INSERT INTO t SELECT x, x * 3, 'row' FROM s; COMMIT;" >/dev/null
   t1=$(now)
-  echo "1000000 / ($t1 - $t0)" | bc -l
-done | median > "$work/base_rows"
-base_rows=$(printf '%.0f' "$(cat "$work/base_rows")")
+  calc "1000000 / ($t1 - $t0)"
+done | median >"$work/sq_bulk"
+sq_bulk=$(cat "$work/sq_bulk")
 
-# 2. hpf demo --members 100000: wall time, median of 3 runs on a fresh directory.
-for i in 1 2 3; do
-  rm -rf "$work/demo"
+# 2,000 single-row INSERTs, each its own transaction (autocommit), WAL, synchronous=FULL: every
+# commit waits for the WAL fsync, as an hpf write transaction on SQLite does.
+{
+  echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+  echo "CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER, c TEXT);"
+  seq 2000 | awk '{print "INSERT INTO t(b, c) VALUES (" $1 ", '\''row'\'');"}'
+} >"$work/commits.sql"
+for _ in 1 2 3; do
+  rm -f "$work/commit.db"*
   t0=$(now)
-  "$hpf" demo --data-dir "$work/demo" --employers "$EMPLOYERS" --members "$MEMBERS" \
-    --months "$MONTHS" --seed 7 > "$work/logins" 2> "$work/demo.log"
+  sqlite3 "$work/commit.db" <"$work/commits.sql" >/dev/null
   t1=$(now)
-  echo "$t1 - $t0" | bc -l
-done | median > "$work/demo_secs"
-demo_secs=$(printf '%.1f' "$(cat "$work/demo_secs")")
-postings=$(sqlite3 "$work/demo/hpf.db" "SELECT count(*) FROM posting")
-rows=$(sqlite3 "$work/demo/hpf.db" "SELECT (SELECT count(*) FROM posting) + (SELECT count(*) FROM member) + (SELECT count(*) FROM voucher_line) + (SELECT count(*) FROM remittance) + (SELECT count(*) FROM voucher) + (SELECT count(*) FROM employer)")
-demo_rows_s=$(echo "$rows / $demo_secs" | bc -l)
-"$hpf" verify --data-dir "$work/demo" > "$work/verify.txt"
+  calc "2000 / ($t1 - $t0)"
+done | median >"$work/sq_commit"
+sq_commit=$(cat "$work/sq_commit")
 
-# 3. wrk over HTTPS, 64 connections: an authenticated balance read and a static file, same
-#    server, same run.
-"$hpf" serve --data-dir "$work/demo" --listen 127.0.0.1:0 --web-dir web/dist \
-  > "$work/serve.out" 2> "$work/serve.err" &
-srv_pid=$!
-for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^hpf: serving //p' "$work/serve.out")
-read -r _ _ muser mpass < <(grep '^login member' "$work/logins" | head -1)
-curl -sk -c "$work/cookies" -H 'Content-Type: application/json' \
-  -d "{\"username\":\"$muser\",\"password\":\"$mpass\"}" "$url/api/v1/session" > "$work/session.json"
-acct=$(sed -n 's/.*"account_no":"\([0-9X]*\)".*/\1/p' "$work/session.json")
-token=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies")
-static=index.html
-run_wrk() { wrk -t2 -c64 -d"${DURATION}s" --latency "$@" 2>&1; }
-run_wrk -H "Cookie: hpf_session=$token" "$url/api/v1/members/$acct" > "$work/wrk_api.txt"
-run_wrk "$url/$static" > "$work/wrk_static.txt"
+pg_bulk= pgb_tps= pgb_lat=
+if [[ " $STORES " == *" postgres "* ]]; then
+  say "PostgreSQL 15: throwaway cluster"
+  pgdir=$(mktemp -d /tmp/hpf-bench-pg.XXXXXX)
+  pgport=$(scripts/pgtest.sh start "$pgdir")
+  pgsql() { scripts/pgtest.sh psql "$pgdir" -At "$@"; }
+  scripts/pgtest.sh createdb "$pgdir" anchor
+  say "PostgreSQL anchors: bulk insert, pgbench -i -s $PGB_SCALE, pgbench -c $PGB_CLIENTS -T $PGB_SECS"
+  for _ in 1 2 3; do
+    pgsql -d anchor -c "DROP TABLE IF EXISTS t" -c "CREATE TABLE t(a BIGINT PRIMARY KEY, b BIGINT, c TEXT)"
+    t0=$(now)
+    pgsql -d anchor -c "INSERT INTO t SELECT x, x * 3, 'row' FROM generate_series(1, 1000000) x" >/dev/null
+    t1=$(now)
+    calc "1000000 / ($t1 - $t0)"
+  done | median >"$work/pg_bulk"
+  pg_bulk=$(cat "$work/pg_bulk")
+  scripts/pgtest.sh dropdb "$pgdir" anchor
+  scripts/pgtest.sh createdb "$pgdir" pgbench
+  pgb=("$PGBIN/pgbench" -h 127.0.0.1 -p "$pgport" -U postgres)
+  "${pgb[@]}" -i -q -s "$PGB_SCALE" pgbench >"$work/pgbench_init.txt" 2>&1
+  "${pgb[@]}" -c "$PGB_CLIENTS" -j 2 -T "$PGB_SECS" pgbench >"$work/pgbench.txt" 2>&1
+  pgb_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | tail -1)
+  pgb_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/pgbench.txt")
+  scripts/pgtest.sh dropdb "$pgdir" pgbench
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Per store: hpf demo (timed), verify (timed), balance reads and static file under wrk, then
+# remittances posted through the API under wrk, then verify again.
+
+store_args() { # STORE -> the --db/--data-dir arguments of that store's demo database
+  case $1 in
+    sqlite) echo "--data-dir $work/sqlite --db sqlite:$work/sqlite/hpf.db" ;;
+    postgres) echo "--data-dir $work/postgres --db $(scripts/pgtest.sh url "$pgdir" hpf_demo)" ;;
+  esac
+}
+store_sql() { # STORE SQL -> one value
+  case $1 in
+    sqlite) sqlite3 "$work/sqlite/hpf.db" "$2" ;;
+    postgres) pgsql -d hpf_demo -c "$2" ;;
+  esac
+}
+fresh_store() { # STORE: empty data dir and database
+  rm -rf "${work:?}/$1"
+  mkdir -p "$work/$1"
+  if [ "$1" = postgres ]; then
+    scripts/pgtest.sh dropdb "$pgdir" hpf_demo
+    scripts/pgtest.sh createdb "$pgdir" hpf_demo
+  fi
+}
+
+start_server() { # STORE BUSINESS_DATE
+  # shellcheck disable=SC2046
+  HPF_BUSINESS_DATE=$2 "$hpf" serve $(store_args "$1") --listen 127.0.0.1:0 --web-dir web/dist \
+    --threads "$THREADS" >"$work/serve-$1.out" 2>>"$work/serve-$1.err" &
+  srv_pid=$!
+  for _ in $(seq 200); do grep -q serving "$work/serve-$1.out" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^hpf: serving //p' "$work/serve-$1.out")
+  [ -n "$url" ] || {
+    cat "$work/serve-$1.err" >&2
+    exit 1
+  }
+}
+
+login() { # USER PASS COOKIEJAR -> session JSON on stdout
+  curl -sfk -c "$3" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"$2\"}" "$url/api/v1/session"
+}
+metric() { # NAME -> value from /metrics (0 when not yet present)
+  curl -sfk "$url/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
+}
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1 == "99%" {print $2}' "$1"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$1"; }
-api_rps=$(rps "$work/wrk_api.txt"); static_rps=$(rps "$work/wrk_static.txt")
+wrk_secs() { sed -n 's/.* requests in \([0-9.]*\)\(m\{0,1\}s\).*/\1 \2/p' "$1" | awk '{print ($2 == "ms") ? $1 / 1000 : $1}'; }
 
-cat > "$out/results.md" <<MD
-# HPF bench results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))
+# Rosters for the remittance load: GET .../remittances/draft for every employer (outside the
+# timed part), turned into POST bodies without the period; employers in a shuffled order (fixed
+# seed), so that a load shorter than one pass still sees the usual mix of firm sizes.
+cat >"$work/rosters.mjs" <<'JS'
+import fs from 'node:fs';
+import https from 'node:https';
+const [base, cookie, csrf, empFile, period, outFile] = process.argv.slice(2);
+const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
+const get = (path) => new Promise((resolve, reject) => {
+  const req = https.get(base + path, { agent, headers: { Cookie: cookie, 'X-CSRF-Token': csrf } }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c) => (body += c));
+    res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
+  });
+  req.on('error', reject);
+});
+const emps = fs.readFileSync(empFile, 'utf8').split('\n').filter(Boolean);
+const lines = new Array(emps.length);
+let next = 0;
+await Promise.all([0, 1, 2, 3].map(async () => {
+  while (next < emps.length) {
+    const i = next++;
+    const d = await get(`/api/v1/employers/${emps[i]}/remittances/draft?period=${period}`);
+    const rows = d.rows.map((r) => ({ account_no: r.account_no, name: r.name, unit: r.unit, individual: r.individual }));
+    lines[i] = rows.length ? `${emps[i]}\t${d.total}\t${JSON.stringify(rows)}` : null;
+  }
+}));
+let s = 7; // deterministic Fisher-Yates (LCG)
+const rnd = (n) => ((s = (s * 1103515245 + 12345) % 2147483648) % n);
+const keep = lines.filter(Boolean);
+for (let i = keep.length - 1; i > 0; i--) { const j = rnd(i + 1); [keep[i], keep[j]] = [keep[j], keep[i]]; }
+fs.writeFileSync(outFile, keep.join('\n') + '\n');
+agent.destroy();
+JS
 
-| What | Figure | Baseline (same run) | Ratio |
-|---|---|---|---|
-| \`hpf demo --employers $EMPLOYERS --members $MEMBERS --months $MONTHS\` | ${demo_secs} s (median of 3); $rows rows ($postings postings): $(printf '%.0f' "$demo_rows_s") rows/s | SQLite 1 M rows in one transaction: $base_rows rows/s | $(echo "$demo_rows_s / $base_rows" | bc -l | xargs printf '%.3f') |
-| HTTPS GET /api/v1/members/{grzh} (session cookie), wrk -t2 -c64 -d${DURATION}s | $api_rps req/s, p99 $(p99 "$work/wrk_api.txt")$( [ -n "$(non2xx "$work/wrk_api.txt")" ] && echo ", non-2xx $(non2xx "$work/wrk_api.txt")") | static /$static: $static_rps req/s, p99 $(p99 "$work/wrk_static.txt") | $(echo "$api_rps / $static_rps" | bc -l | xargs printf '%.3f') |
+# wrk: each request POSTs one full employer-month (Idempotency-Key unique to it). Thread t of T
+# takes requests t, t+T, t+2T, ...; request k is employer k mod E, month first + k div E.
+cat >"$work/remit.lua" <<'LUA'
+local nthreads = 0
+function setup(thread)
+  thread:set("tid", nthreads)
+  nthreads = nthreads + 1
+end
+local emps, nemp, k, step, first, nper, tag = {}, 0, 0, 1, 0, 1, "b"
+function init(args)
+  step, first, nper, tag = tonumber(args[2]), tonumber(args[3]), tonumber(args[4]), args[5]
+  for line in io.lines(args[1]) do
+    local dwzh, total, rows = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
+    nemp = nemp + 1
+    emps[nemp] = { dwzh, total, rows }
+  end
+  k = tid
+end
+function request()
+  local e = emps[(k % nemp) + 1]
+  local m = first + math.floor(k / nemp) % nper
+  k = k + step
+  local period = string.format("%04d-%02d", math.floor(m / 12), m % 12 + 1)
+  local h = {}
+  for name, v in pairs(wrk.headers) do h[name] = v end
+  h["Idempotency-Key"] = tag .. "-" .. e[1] .. "-" .. period
+  return wrk.format("POST", "/api/v1/employers/" .. e[1] .. "/remittances", h,
+    '{"period":"' .. period .. '","total":"' .. e[2] .. '","rows":' .. e[3] .. '}')
+end
+LUA
 
-$(cat "$work/verify.txt")
+declare -A R # results, key STORE.NAME
 
-Commands: \`make bench\` (this script: bench/run.sh build).
-MD
+bench_store() { # STORE
+  local s=$1 runs t0 t1 i
+  runs=$DEMO_RUNS
+  [ "$s" = postgres ] && runs=$PG_DEMO_RUNS
+  say "$s: hpf demo --employers $EMPLOYERS --members $MEMBERS --months $MONTHS ($runs run(s))"
+  for i in $(seq "$runs"); do
+    fresh_store "$s"
+    t0=$(now)
+    # shellcheck disable=SC2046
+    "$hpf" demo $(store_args "$s") --employers "$EMPLOYERS" --members "$MEMBERS" \
+      --months "$MONTHS" --seed 7 >"$work/logins-$s" 2>"$work/demo-$s.log"
+    t1=$(now)
+    calc "$t1 - $t0" | tee -a "$work/demo_runs-$s" >/dev/null
+    say "$s: demo run $i: $(fmt1 "$(calc "$t1 - $t0")") s"
+  done
+  R[$s.demo_secs]=$(median <"$work/demo_runs-$s")
+  R[$s.demo_all]=$(sort -g "$work/demo_runs-$s" | xargs printf '%.1f ' | sed 's/ $//')
+  if [ "$s" = postgres ]; then
+    # What an operator does after a bulk load: fresh planner statistics, a checkpoint.
+    t0=$(now)
+    pgsql -d hpf_demo -c "ANALYZE" -c "CHECKPOINT" >/dev/null
+    R[$s.analyze]=$(calc "$(now) - $t0")
+  fi
+  R[$s.postings]=$(store_sql "$s" "SELECT count(*) FROM posting")
+  R[$s.rows]=$(store_sql "$s" "SELECT (SELECT count(*) FROM posting) + (SELECT count(*) FROM member) + (SELECT count(*) FROM voucher_line) + (SELECT count(*) FROM remittance) + (SELECT count(*) FROM voucher) + (SELECT count(*) FROM employer)")
+  case $s in
+    sqlite) R[$s.bytes]=$(sqlite3 "$work/sqlite/hpf.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null && stat -c %s "$work/sqlite/hpf.db") ;;
+    postgres) R[$s.bytes]=$(pgsql -d hpf_demo -c "SELECT pg_database_size('hpf_demo')") ;;
+  esac
+
+  say "$s: hpf verify (3 runs) and a raw scan of the postings"
+  : >"$work/verify_runs-$s"
+  for _ in 1 2 3; do
+    t0=$(now)
+    # shellcheck disable=SC2046
+    "$hpf" verify $(store_args "$s") >"$work/verify-$s.txt"
+    calc "$(now) - $t0" >>"$work/verify_runs-$s"
+  done
+  R[$s.verify_secs]=$(median <"$work/verify_runs-$s")
+  R[$s.verify_out]=$(cat "$work/verify-$s.txt")
+  for _ in 1 2 3; do
+    t0=$(now)
+    store_sql "$s" "SELECT count(*), sum(amount), sum(balance_after) FROM posting" >/dev/null
+    calc "$(now) - $t0"
+  done | median >"$work/scan-$s"
+  R[$s.scan_secs]=$(cat "$work/scan-$s")
+
+  say "$s: wrk reads ($DURATION s each)"
+  start_server "$s" "$WRITE_DATE"
+  local muser mpass acct token
+  read -r _ _ muser mpass < <(grep '^login member' "$work/logins-$s" | head -1)
+  login "$muser" "$mpass" "$work/cookies-m-$s" >"$work/session-m-$s.json"
+  acct=$(sed -n 's/.*"account_no":"\([0-9X]*\)".*/\1/p' "$work/session-m-$s.json")
+  token=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-m-$s")
+  wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: hpf_session=$token" \
+    "$url/api/v1/members/$acct" >"$work/wrk_api-$s.txt" 2>&1
+  wrk -t2 -c64 -d"${DURATION}s" --latency "$url/index.html" >"$work/wrk_static-$s.txt" 2>&1
+  R[$s.api_rps]=$(rps "$work/wrk_api-$s.txt")
+  R[$s.api_p99]=$(p99 "$work/wrk_api-$s.txt")
+  R[$s.api_bad]=$(non2xx "$work/wrk_api-$s.txt")
+  R[$s.static_rps]=$(rps "$work/wrk_static-$s.txt")
+  R[$s.static_p99]=$(p99 "$work/wrk_static-$s.txt")
+
+  say "$s: remittance rosters, then wrk POST remittances (${WDURATION} s, $WCONNS connections)"
+  login operator 'Operator#2026' "$work/cookies-o-$s" >"$work/session-o-$s.json"
+  local otoken csrf r0 n0 x0 nrem
+  otoken=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-o-$s")
+  csrf=$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$work/session-o-$s.json")
+  store_sql "$s" "SELECT account_no FROM employer ORDER BY id" >"$work/employers-$s"
+  node "$work/rosters.mjs" "$url" "hpf_session=$otoken" "$csrf" "$work/employers-$s" \
+    "${DEMO_DATE:0:7}" "$work/rosters-$s.tsv"
+  # months from the demo's business month to the write business month, inclusive
+  local first last
+  first=$((10#${DEMO_DATE:0:4} * 12 + 10#${DEMO_DATE:5:2} - 1))
+  last=$((10#${WRITE_DATE:0:4} * 12 + 10#${WRITE_DATE:5:2} - 1))
+  r0=$(metric hpf_remittances_posted_total)
+  n0=$(metric hpf_remittance_rows_posted_total)
+  x0=$(metric hpf_request_retries_total)
+  wrk -t2 -c"$WCONNS" -d"${WDURATION}s" --latency --timeout 30s -s "$work/remit.lua" \
+    -H "Cookie: hpf_session=$otoken" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    "$url" -- "$work/rosters-$s.tsv" 2 "$first" $((last - first + 1)) "b$$" >"$work/wrk_remit-$s.txt" 2>&1
+  R[$s.remits]=$(($(metric hpf_remittances_posted_total) - r0))
+  R[$s.remit_rows]=$(($(metric hpf_remittance_rows_posted_total) - n0))
+  R[$s.retries]=$(($(metric hpf_request_retries_total) - x0))
+  R[$s.wsecs]=$(wrk_secs "$work/wrk_remit-$s.txt")
+  R[$s.remit_p50]=$(awk '$1 == "50%" {print $2}' "$work/wrk_remit-$s.txt")
+  R[$s.remit_p99]=$(p99 "$work/wrk_remit-$s.txt")
+  R[$s.remit_bad]=$(non2xx "$work/wrk_remit-$s.txt")
+  nrem=${R[$s.remits]}
+  R[$s.remit_rps]=$(calc "$nrem / ${R[$s.wsecs]}")
+  R[$s.rows_rps]=$(calc "${R[$s.remit_rows]} / ${R[$s.wsecs]}")
+  R[$s.retry_per]=$(calc "${R[$s.retries]} / ($nrem + (${nrem} == 0))")
+  stop_server
+  # shellcheck disable=SC2046
+  R[$s.verify_after]=$("$hpf" verify $(store_args "$s") 2>&1 || true)
+}
+
+for s in $STORES; do bench_store "$s"; done
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+anchor_of() { # STORE -> "label|value"
+  case $1 in
+    sqlite) echo "SQLite durable single-row commits (WAL, synchronous=FULL, 2,000 autocommit INSERTs)|$sq_commit" ;;
+    postgres) echo "pgbench TPC-B -s $PGB_SCALE -c $PGB_CLIENTS -j 2 -T $PGB_SECS|$pgb_tps" ;;
+  esac
+}
+bulk_of() { case $1 in sqlite) echo "$sq_bulk" ;; postgres) echo "$pg_bulk" ;; esac }
+name_of() { case $1 in sqlite) echo SQLite ;; postgres) echo "PostgreSQL 15" ;; esac }
+
+elapsed=$(($(date +%s) - t_start))
+{
+  echo "# HPF bench results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'), bench/run.sh took ${elapsed} s)"
+  echo
+  echo "## Anchors (this run)"
+  echo
+  echo "| Anchor | Figure |"
+  echo "|---|---|"
+  echo "| SQLite, 1 M rows in one transaction (WAL), median of 3 | $(thou "$sq_bulk") rows/s |"
+  echo "| SQLite durable single-row commits (WAL, synchronous=FULL), median of 3 | $(thou "$sq_commit") commits/s |"
+  if [ -n "$pg_bulk" ]; then
+    echo "| PostgreSQL, 1 M rows in one INSERT ... SELECT generate_series, median of 3 | $(thou "$pg_bulk") rows/s |"
+    echo "| pgbench TPC-B -s $PGB_SCALE -c $PGB_CLIENTS -j 2 -T $PGB_SECS (fsync on, synchronous_commit on) | $(fmt0 "$pgb_tps") tps, latency $pgb_lat ms |"
+  fi
+  for s in $STORES; do
+    IFS='|' read -r alabel aval < <(anchor_of "$s")
+    b=$(bulk_of "$s")
+    echo
+    echo "## $(name_of "$s")"
+    echo
+    echo "| What | Figure | Baseline (same run) | Ratio |"
+    echo "|---|---|---|---|"
+    demo_rows_s=$(calc "${R[$s.rows]} / ${R[$s.demo_secs]}")
+    echo "| \`hpf demo --employers $EMPLOYERS --members $MEMBERS --months $MONTHS\` | $(fmt1 "${R[$s.demo_secs]}") s (median of $(wc -l <"$work/demo_runs-$s"): ${R[$s.demo_all]}); $(thou "${R[$s.rows]}") rows ($(thou "${R[$s.postings]}") postings): $(thou "$demo_rows_s") rows/s | 1 M rows in one transaction: $(thou "$b") rows/s | $(fmt3 "$(calc "$demo_rows_s / $b")") |"
+    v_rows_s=$(calc "${R[$s.rows]} / ${R[$s.verify_secs]}")
+    scan_s=$(calc "${R[$s.postings]} / ${R[$s.scan_secs]}")
+    echo "| \`hpf verify\` on that database | $(fmt1 "${R[$s.verify_secs]}") s (median of 3): $(thou "$v_rows_s") rows/s | one aggregate scan of posting through the CLI: $(fmt1 "${R[$s.scan_secs]}") s, $(thou "$scan_s") rows/s | $(fmt3 "$(calc "$v_rows_s / $scan_s")") |"
+    rr=${R[$s.remit_rps]}
+    echo "| Remittances POSTed over HTTPS, wrk -t2 -c$WCONNS -d${WDURATION}s, one employer-month each | $(fmt1 "$rr") remittances/s, $(thou "${R[$s.rows_rps]}") member postings/s ($(thou "${R[$s.remits]}") remittances, $(fmt1 "$(calc "${R[$s.remit_rows]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") members each); p50 ${R[$s.remit_p50]}, p99 ${R[$s.remit_p99]}; retries ${R[$s.retries]} ($(fmt3 "${R[$s.retry_per]}") per remittance)$([ -n "${R[$s.remit_bad]}" ] && echo ", non-2xx ${R[$s.remit_bad]}") | $alabel: $(fmt0 "$aval")/s | $(fmt3 "$(calc "$rr / $aval")") (postings: $(fmt3 "$(calc "${R[$s.rows_rps]} / $aval")")) |"
+    if [ "$s" = postgres ]; then
+      echo "| same, against the other store's anchor | | SQLite single-row commits: $(fmt0 "$sq_commit")/s | $(fmt3 "$(calc "$rr / $sq_commit")") |"
+    elif [ -n "$pgb_tps" ]; then
+      echo "| same, against the other store's anchor | | pgbench TPC-B: $(fmt0 "$pgb_tps") tps | $(fmt3 "$(calc "$rr / $pgb_tps")") |"
+    fi
+    echo "| HTTPS GET /api/v1/members/{grzh} (session cookie), wrk -t2 -c64 -d${DURATION}s | ${R[$s.api_rps]} req/s, p99 ${R[$s.api_p99]}$([ -n "${R[$s.api_bad]}" ] && echo ", non-2xx ${R[$s.api_bad]}") | static /index.html, same server: ${R[$s.static_rps]} req/s, p99 ${R[$s.static_p99]} | $(fmt3 "$(calc "${R[$s.api_rps]} / ${R[$s.static_rps]}")") |"
+    echo "| Database size after the demo | $(fmt1 "$(calc "${R[$s.bytes]} / 1048576")") MiB ($(fmt0 "$(calc "${R[$s.bytes]} / $MEMBERS")") bytes per member) | | |"
+    echo
+    echo "- after the demo: ${R[$s.verify_out]}"
+    echo "- after the remittance load: ${R[$s.verify_after]}"
+    [ "$s" = postgres ] && echo "- ANALYZE + CHECKPOINT after the demo (not in the demo time): $(fmt1 "${R[$s.analyze]}") s"
+  done
+  echo
+  echo "Commands: \`make bench\` (this script: bench/run.sh $build). Knobs: BENCH_* (see the script's header)."
+} >"$out/results.md"
 cat "$out/results.md"

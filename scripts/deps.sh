@@ -9,8 +9,9 @@ debs=(build-essential pkg-config meson ninja-build openssl ca-certificates
       libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libssl-dev libargon2-dev
       libcurl4-openssl-dev libpq-dev nodejs npm)
 case "$what" in
-  test)  debs+=(libcriterion-dev chromium fonts-noto-cjk curl sqlite3) ;;
-  bench) debs+=(wrk curl sqlite3 bc) ;;
+  # postgresql: the throwaway test cluster (scripts/pgtest.sh) and pgbench (from postgresql-15)
+  test)  debs+=(libcriterion-dev chromium fonts-noto-cjk curl sqlite3 postgresql) ;;
+  bench) debs+=(wrk curl sqlite3 bc postgresql) ;;
   run)   ;;
   *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
 esac

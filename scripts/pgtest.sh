@@ -8,6 +8,7 @@
 #   scripts/pgtest.sh dropdb DIR NAME           DROP DATABASE NAME WITH (FORCE) (no-op when absent)
 #   scripts/pgtest.sh psql DIR [PSQL ARGS...]   psql -h 127.0.0.1 -p PORT -U postgres ARGS
 #   scripts/pgtest.sh stop DIR                  pg_ctl stop -m fast, then remove DIR
+#   scripts/pgtest.sh kill DIR                  pg_ctl stop -m immediate (a crash); keeps DIR
 #   scripts/pgtest.sh standby PRIMARY_DIR STANDBY_DIR [--sync]
 #                                               pg_basebackup -R into STANDBY_DIR, start it as a
 #                                               streaming hot standby; prints its port. --sync
@@ -34,7 +35,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -234,6 +235,17 @@ cmd_stop() {
   rm -rf "$dir"
 }
 
+cmd_kill() {
+  [ $# -eq 1 ] || usage
+  local dir
+  dir=$(abs "$1")
+  is_cluster "$dir" || die "$dir is not a pgtest cluster"
+  if running "$dir"; then
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w -t "$WAIT_S" -s stop >/dev/null ||
+      die "could not stop the cluster in $dir"
+  fi
+}
+
 wait_until() { # SECONDS DESCRIPTION COMMAND...: poll every 0.1 s until COMMAND succeeds
   local secs=$1 what=$2
   shift 2
@@ -317,6 +329,7 @@ case "$cmd" in
   dropdb) cmd_dropdb "$@" ;;
   psql) cmd_psql "$@" ;;
   stop) cmd_stop "$@" ;;
+  kill) cmd_kill "$@" ;;
   standby) cmd_standby "$@" ;;
   promote) cmd_promote "$@" ;;
   -h | --help | help) usage ;;

@@ -5,12 +5,17 @@
 # Tiers, in order; each prints its own "TIER: P passed, F failed" line as it goes:
 #   layers  tests/layers.sh: the include-direction check (one test per source file)
 #   unit    every meson test executable, counted from Criterion's Synthesis lines
-#   api     node --test tests/api/*.test.mjs against the real hpf serve (HPF_BIN)
-#   e2e     node --test tests/e2e/*.test.mjs (browser tests)
-#   fault   node --test tests/fault/*.test.mjs, when that folder has tests (optional tier)
+#   api     node --test tests/api/*.test.mjs against the real hpf serve (HPF_BIN), twice:
+#           api[sqlite] (HPF_TEST_STORE=sqlite) and api[postgres] (HPF_TEST_STORE=postgres on a
+#           throwaway PostgreSQL 15 cluster from scripts/pgtest.sh, stopped by a trap)
+#   e2e     node --test tests/e2e/*.test.mjs (browser tests, SQLite)
+#   fault   node --test tests/fault/*.test.mjs on both stores, as fault[sqlite] and
+#           fault[postgres]; a file whose header says "// store: postgres" runs only in the
+#           PostgreSQL run (optional tier)
+# HPF_TEST_STORES="sqlite postgres" (the default) chooses the store runs.
 # Exit non-zero when any test failed or a (required) tier ran no test at all; an empty tier
 # counts as one failure. Sanitizers halt on the first error, so a report fails its test.
-# Node's TAP output of each tier is kept in tests/out/TIER.tap.
+# Node's TAP output of each tier is kept in tests/out/TIER.tap (api-sqlite.tap, ...).
 #
 # One file alone:  HPF_BIN=build-test/hpf node --test tests/api/auth.test.mjs
 set -uo pipefail
@@ -77,12 +82,21 @@ tier_unit() {
 }
 
 # --- node:test tiers (api, e2e, fault) -----------------------------------------------------------
-tier_node() { # name dir concurrency required(0|1)
-  local name=$1 dir=$2 conc=$3 required=$4
-  local tap="$out/$name.tap"
+# The test files of DIR for a store: on sqlite, those not marked "// store: postgres".
+test_files() { # dir store
+  local f
   shopt -s nullglob
-  local files=("$dir"/*.test.mjs)
+  for f in "$1"/*.test.mjs; do
+    if [ "$2" = postgres ] || ! head -n 20 "$f" | grep -q '^// store: postgres'; then echo "$f"; fi
+  done
   shopt -u nullglob
+}
+
+tier_node() { # name dir concurrency required(0|1) [store]
+  local name=$1 dir=$2 conc=$3 required=$4 store=${5:-sqlite}
+  local tap="$out/$(echo "$name" | tr '[]' '-_' | sed 's/_$//').tap"
+  local files=()
+  mapfile -t files < <(test_files "$dir" "$store")
   if [ ${#files[@]} -eq 0 ]; then
     if [ "$required" -eq 1 ]; then
       echo "$name: no test files in ${dir#"$root"/} (an empty tier fails)"
@@ -93,7 +107,7 @@ tier_node() { # name dir concurrency required(0|1)
     return
   fi
   rm -f "$tap"
-  (cd "$root/tests" && timeout --kill-after=30 1500 node --test --test-concurrency="$conc" --test-timeout=180000 \
+  (cd "$root/tests" && export HPF_TEST_STORE="$store" && timeout --kill-after=30 1500 node --test --test-concurrency="$conc" --test-timeout=180000 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}")
   local rc=$?
@@ -120,13 +134,60 @@ echo "== layers"
 tier_layers
 echo "== unit"
 tier_unit
-echo "== api"
+# --- the PostgreSQL cluster of the postgres runs ------------------------------------------------
+# One scratch folder per run (reachable by the postgres user): pg/ is the shared cluster of
+# HPF_TEST_PG_DIR; tests that need clusters of their own (primary + standby) make them under
+# HPF_TEST_PG_SCRATCH, and the trap stops whatever a killed test left there.
+stores=${HPF_TEST_STORES:-sqlite postgres}
+scratch=$(mktemp -d /tmp/hpf-test-XXXXXX)
+chmod 0711 "$scratch"
+export HPF_TEST_PG_SCRATCH="$scratch"
+pg_ready=0
+cleanup() {
+  local d
+  for d in "$scratch"/*/; do
+    [ -f "$d/.pgtest" ] && "$root/scripts/pgtest.sh" stop "$d" >/dev/null 2>&1
+  done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pg_start() {
+  [ "$pg_ready" -eq 1 ] && return 0
+  local log="$out/pgtest.log"
+  if "$root/scripts/pgtest.sh" start "$scratch/pg" >"$log" 2>&1; then
+    export HPF_TEST_PG_DIR="$scratch/pg"
+    pg_ready=1
+    echo "postgres: test cluster on 127.0.0.1:$(cat "$log")"
+  else
+    cat "$log"
+    pg_ready=2
+  fi
+  [ "$pg_ready" -eq 1 ]
+}
+
+run_store_tier() { # tier dir concurrency required store
+  local name="$1[$5]"
+  if [ "$5" = postgres ] && ! pg_start; then
+    echo "$name: the PostgreSQL test cluster did not start (see above)"
+    add "$name" 0 1
+    return
+  fi
+  tier_node "$name" "$2" "$3" "$4" "$5"
+}
+
 if [ ! -x "$HPF_BIN" ]; then echo "api: $HPF_BIN is missing or not executable"; fi
-tier_node api "$root/tests/api" 2 1
+for st in $stores; do
+  echo "== api[$st]"
+  run_store_tier api "$root/tests/api" 2 1 "$st"
+done
 echo "== e2e"
 tier_node e2e "$root/tests/e2e" 1 1
-echo "== fault"
-tier_node fault "$root/tests/fault" 1 0
+for st in $stores; do
+  echo "== fault[$st]"
+  run_store_tier fault "$root/tests/fault" 1 0 "$st"
+done
 
 echo "tests took $(( $(date +%s) - started )) s"
 echo "$total_pass passed, $total_fail failed"

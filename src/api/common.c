@@ -355,12 +355,14 @@ static const char *state_name(const char *code)
 
 json_t *api_employer_json(const hpf_employer *e)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:I, s:o}", "account_no",
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "account_no",
                      e->account_no, "name", e->name, "uscc", e->uscc, "unit_ratio_bp",
                      e->unit_ratio_bp, "indiv_ratio_bp", e->indiv_ratio_bp, "state",
                      !strcmp(e->state, "01") ? "normal" : e->state, "state_code", e->state,
                      "opened_on", api_day_json(e->opened_on), "members", (json_int_t)e->members,
-                     "paid_through", api_month_json(e->paid_through));
+                     "paid_through", api_month_json(e->paid_through), "next_period",
+                     api_month_json(e->paid_through ? hpf_month_add(e->paid_through, 1)
+                                                    : hpf_month_of(e->opened_on)));
 }
 
 json_t *api_member_json(const hpf_member *m)

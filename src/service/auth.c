@@ -265,5 +265,8 @@ int hpf_user_create(hpf_db *db, hpf_role role, const char *username, const char 
     if (rc == 1 && user_id)
         *user_id = hpf_stmt_i64(st, 0);
     hpf_stmt_reset(st);
+    if (rc == HPF_ECONFLICT) /* taken by a concurrent request since the check above */
+        rc = hpf_err_field(err, HPF_ECONFLICT, user_field, "user.username_taken",
+                           "the username '%s' is already taken", username);
     return rc < 0 ? rc : 0;
 }

@@ -95,6 +95,10 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     if (rc == 1)
         id = hpf_stmt_i64(st, 0);
     hpf_stmt_reset(st);
+    if (rc == HPF_ECONFLICT) /* registered by a concurrent request since the check above */
+        rc = hpf_err_field(err, HPF_ECONFLICT, "/uscc", "employer.uscc_unique",
+                           "an employer with this unified social credit code is already "
+                           "registered");
     if (rc < 0)
         goto done;
     if (in->agent_username) {

@@ -146,6 +146,9 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_stmt_bind_text(st, 7, hpf_day_fmt(date, today));
     rc = hpf_stmt_step(st, err);
     hpf_stmt_reset(st);
+    if (rc == HPF_ECONFLICT) /* opened by a concurrent request since the check above */
+        rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
+                           "this person already has a live account; transfer or close it first");
     if (rc < 0)
         goto done;
     rc = load_member(db, &pol, acct, out, err);

@@ -378,8 +378,11 @@ int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
     request_hash(hash, req);
     if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = svc_load_employer(db, employer_account_no, &emp, err);
-    if (rc < 0)
+    /* Lock the employer, then read it again: remittances of one employer queue here, and the
+     * checks below see everything the one before committed. */
+    if ((rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
+        (rc = hpf_db_lock_row(db, "employer", emp.id, err)) < 0 ||
+        (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0)
         goto done;
     rc = find_by_key(db, emp.id, req->idem_key, hash, out, &found, err);
     if (rc < 0)

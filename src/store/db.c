@@ -161,6 +161,11 @@ int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err)
     return db->ops->bulk(db, on, err);
 }
 
+int hpf_db_lock_row(hpf_db *db, const char *table, int64_t id, hpf_err *err)
+{
+    return db->ops->lock_row(db, table, id, err);
+}
+
 int hpf_db_begin_read(hpf_db *db, hpf_err *err)
 {
     if (db->in_tx)

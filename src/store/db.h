@@ -42,6 +42,11 @@ int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err);
  * transaction opens a savepoint: its commit releases it, its rollback undoes only its own work,
  * so a business action can run alone or as part of a larger batch (the demo loader). */
 int hpf_db_begin(hpf_db *db, hpf_err *err);
+/* Inside a write transaction, lock the row `id` of `table` ("employer", "member") until the
+ * transaction ends, so that writers of one account queue and each sees the other's work. Take
+ * it before reading what the action decides on. (SQLite: nothing to do, the whole database is
+ * locked by hpf_db_begin.) */
+int hpf_db_lock_row(hpf_db *db, const char *table, int64_t id, hpf_err *err);
 /* A read-only transaction: one consistent snapshot for several queries, without blocking
  * writers. End it with hpf_db_rollback. */
 int hpf_db_begin_read(hpf_db *db, hpf_err *err);

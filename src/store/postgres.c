@@ -1,7 +1,10 @@
 /*
- * store/postgres: the PostgreSQL driver behind store/db.h (libpq). Write transactions are
- * SERIALIZABLE: a conflict with another transaction is reported as HPF_EBUSY (SQLSTATE 40001
- * serialization failure, 40P01 deadlock), and the caller retries the whole business action.
+ * store/postgres: the PostgreSQL driver behind store/db.h (libpq). Write transactions run at
+ * READ COMMITTED; a business action first locks the row of the account it changes
+ * (hpf_db_lock_row: SELECT ... FOR UPDATE), so writers of one account queue instead of failing,
+ * and every later statement sees what they committed. Counters are upserts that wait for their
+ * row. Deadlocks (40P01), serialization failures (40001) and lock timeouts come back as
+ * HPF_EBUSY, and the caller runs the whole business action again.
  * Statements use `?` placeholders, rewritten to $1..$n, prepared once per connection (cached by
  * SQL text) and run with text parameters and text results.
  */
@@ -17,7 +20,7 @@
 #include <string.h>
 
 #define CACHE_SLOTS 256
-#define MAX_PARAMS 32
+#define MAX_PARAMS  32
 
 typedef struct pg_stmt {
     hpf_stmt base; /* must be first */
@@ -172,7 +175,7 @@ static int pg_connect(hpf_db **out, const char *url, hpf_err *err)
 static int pg_begin(hpf_db *d, hpf_err *err)
 {
     revive((pg_db *)d);
-    return pg_exec(d, "BEGIN ISOLATION LEVEL SERIALIZABLE", err);
+    return pg_exec(d, "BEGIN ISOLATION LEVEL READ COMMITTED", err);
 }
 
 static int pg_begin_read(hpf_db *d, hpf_err *err)
@@ -184,6 +187,28 @@ static int pg_begin_read(hpf_db *d, hpf_err *err)
 static int pg_bulk(hpf_db *d, bool on, hpf_err *err)
 {
     return pg_exec(d, on ? "SET synchronous_commit = off" : "SET synchronous_commit = on", err);
+}
+
+static int pg_lock_row(hpf_db *d, const char *table, int64_t id, hpf_err *err)
+{
+    /* Table names are code constants, never input; only these tables are lockable. */
+    static const char *const sql[][2] = {
+        {"employer", "SELECT 1 FROM employer WHERE id = ? FOR UPDATE"},
+        {"member", "SELECT 1 FROM member WHERE id = ? FOR UPDATE"},
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        if (strcmp(sql[i][0], table) != 0)
+            continue;
+        hpf_stmt *st;
+        int rc = d->ops->prepare(d, &st, sql[i][1], err);
+        if (rc < 0)
+            return rc;
+        d->ops->bind_i64(st, 1, id);
+        rc = d->ops->step(st, err);
+        d->ops->reset(st);
+        return rc < 0 ? rc : 0;
+    }
+    return hpf_err_set(err, HPF_EINTERNAL, "table %s cannot be locked", table);
 }
 
 static uint32_t hash(const char *s)
@@ -399,6 +424,7 @@ const hpf_db_ops hpf_postgres_ops = {
     .begin = pg_begin,
     .begin_read = pg_begin_read,
     .bulk = pg_bulk,
+    .lock_row = pg_lock_row,
     .prepare = pg_prepare,
     .bind_i64 = pg_bind_i64,
     .bind_text = pg_bind_text,

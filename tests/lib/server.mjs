@@ -157,6 +157,45 @@ export function pgCluster(dir) {
   return c;
 }
 
+/**
+ * Start a PostgreSQL cluster of this test's own (scripts/pgtest.sh start) in a fresh folder
+ * under HPF_TEST_PG_SCRATCH (tests/run.sh sets it, and stops what a killed test left there) or
+ * the temp dir. Resolves a pgCluster with stop() (stop and remove), kill() (an immediate stop,
+ * the folder kept), promote(), and standby({sync}) (a streaming hot standby of it, started).
+ * The caller stops every cluster it started, in a finally block.
+ */
+export async function startPgCluster(tag = 'pg') {
+  const parent = process.env.HPF_TEST_PG_SCRATCH || os.tmpdir();
+  const dir = await fs.promises.mkdtemp(path.join(parent, `${tag}-`));
+  try {
+    await execFileP(PGTEST, ['start', dir], { timeout: 120000 });
+  } catch (e) {
+    await execFileP(PGTEST, ['stop', dir]).catch(() => {});
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return withControls(pgCluster(dir));
+}
+
+function withControls(c) {
+  c.stop = () => execFileP(PGTEST, ['stop', c.dir], { timeout: 120000 });
+  c.kill = () => execFileP(PGTEST, ['kill', c.dir], { timeout: 120000 });
+  c.promote = () => execFileP(PGTEST, ['promote', c.dir], { timeout: 120000 });
+  c.standby = async ({ sync = false, tag = 'standby' } = {}) => {
+    const parent = path.dirname(c.dir);
+    const dir = await fs.promises.mkdtemp(path.join(parent, `${tag}-`));
+    try {
+      await execFileP(PGTEST, ['standby', c.dir, dir, ...(sync ? ['--sync'] : [])], { timeout: 180000 });
+    } catch (e) {
+      await execFileP(PGTEST, ['stop', dir]).catch(() => {});
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return withControls(pgCluster(dir));
+  };
+  return c;
+}
+
 let sharedCluster = null;
 /** The cluster of HPF_TEST_PG_DIR (postgres runs only). */
 export function testCluster() {
@@ -179,18 +218,19 @@ export function freshDbName(tag = 't') {
 }
 
 /**
- * A fresh, empty store on the current STORE: a temp data dir (TLS certificate, and on SQLite the
+ * A fresh, empty store on the current STORE (or on `cluster`, a pgCluster): a temp data dir (TLS certificate, and on SQLite the
  * database file DIR/hpf.db) plus, on PostgreSQL, a new database. Returns
  *   {kind, dataDir, url, dbName, args, sql(text), drop(), populated, logins}
  * args are the `hpf` options that select it (--data-dir DIR [--db URL]); url is the database
  * URL (sqlite:DIR/hpf.db or postgres://...); sql(text) runs SQL on it (sqlite3 or psql) and
  * resolves stdout; drop() removes the data dir and drops the database.
  */
-export async function createStore({ kind = STORE, tag = 't' } = {}) {
+export async function createStore({ kind = STORE, tag = 't', cluster = null } = {}) {
+  if (cluster) kind = 'postgres';
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'hpf-api-'));
   const store = { kind, dataDir, populated: false, logins: [] };
   if (kind === 'postgres') {
-    const pg = testCluster();
+    const pg = cluster ?? testCluster();
     const dbName = freshDbName(tag);
     try {
       await pg.createdb(dbName);
