@@ -76,7 +76,8 @@ sql_value() { # PORT DB SQL -> one value
   psql_at "$1" -d "$2" -A -t -c "$3"
 }
 
-port_in_use() { ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
+# Without ss (iproute2) every port looks free; start_on_free_port then retries on a clash.
+port_in_use() { command -v ss >/dev/null && ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
 
 pick_port() {
   local p i
@@ -138,9 +139,10 @@ EOF
 
 # Start DIR's cluster on a free port; retry on another port when the chosen one was taken.
 start_on_free_port() { # DIR
-  local dir=$1 port tries
+  local dir=$1 port tries from
   for tries in 1 2 3 4 5; do
     if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(pick_port); fi
+    from=$(($(stat -c %s "$dir/server.log" 2>/dev/null || echo 0) + 1))
     as_pg sed -i "s/^port = .*/port = $port/" "$dir/data/postgresql.conf"
     # the last 'port =' line wins; there is exactly one pgtest line, rewritten above
     as_pg sh -c "echo $port > '$dir/port'"
@@ -148,11 +150,11 @@ start_on_free_port() { # DIR
       echo "$port"
       return 0
     fi
-    if grep -q 'Address already in use\|could not bind' "$dir/server.log" 2>/dev/null; then
+    if tail -c +"$from" "$dir/server.log" 2>/dev/null | grep -q 'Address already in use\|could not bind'; then
       rm -f "$dir/port"
       continue
     fi
-    tail -n 20 "$dir/server.log" >&2 2>/dev/null || true
+    tail -c +"$from" "$dir/server.log" 2>/dev/null | tail -n 20 >&2 || true
     die "pg_ctl start failed for $dir"
   done
   die "could not start $dir: every port tried was taken"

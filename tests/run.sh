@@ -11,13 +11,17 @@
 #   e2e     node --test tests/e2e/*.test.mjs (browser tests, SQLite)
 #   fault   node --test tests/fault/*.test.mjs on both stores, as fault[sqlite] and
 #           fault[postgres]; a file whose header says "// store: postgres" runs only in the
-#           PostgreSQL run (optional tier)
+#           PostgreSQL run
 # HPF_TEST_STORES="sqlite postgres" (the default) chooses the store runs.
 # Exit non-zero when any test failed or a (required) tier ran no test at all; an empty tier
 # counts as one failure. Sanitizers halt on the first error, so a report fails its test.
 # Node's TAP output of each tier is kept in tests/out/TIER.tap (api-sqlite.tap, ...).
 #
 # One file alone:  HPF_BIN=build-test/hpf node --test tests/api/auth.test.mjs
+# One file on PostgreSQL:
+#   scripts/pgtest.sh start /tmp/hpf-pg
+#   HPF_TEST_STORE=postgres HPF_TEST_PG_DIR=/tmp/hpf-pg HPF_BIN=build-test/hpf node --test tests/api/auth.test.mjs
+#   scripts/pgtest.sh stop /tmp/hpf-pg
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -186,7 +190,7 @@ echo "== e2e"
 tier_node e2e "$root/tests/e2e" 1 1
 for st in $stores; do
   echo "== fault[$st]"
-  run_store_tier fault "$root/tests/fault" 1 0 "$st"
+  run_store_tier fault "$root/tests/fault" 1 1 "$st"
 done
 
 echo "tests took $(( $(date +%s) - started )) s"

@@ -80,23 +80,26 @@ static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
     hpf_err err = HPF_ERR_INIT;
     api_ctx c = {.req = req, .resp = resp, .svc = g_svc};
     const hpf_http_resp fresh = *resp; /* the body is still empty here */
-    int rc = authorize(&c, r, &err);
-    if (rc == 0) {
-        if (c.actor.username[0])
-            resp->log_user = hpf_arena_strdup(req->arena, c.actor.username);
-        for (int attempt = 1;; attempt++) {
+    int rc;
+    for (int attempt = 1;; attempt++) {
+        rc = authorize(&c, r, &err);
+        if (rc == 0) {
+            if (c.actor.username[0])
+                resp->log_user = hpf_arena_strdup(req->arena, c.actor.username);
             rc = r->fn(&c, &err);
-            if (rc != HPF_EBUSY || attempt == MAX_ATTEMPTS)
-                break;
-            hpf_http_metric_add("hpf_request_retries_total",
-                                "Requests run again after a transaction conflict", 1);
-            hpf_buf_reset(&resp->body);
-            resp->status = fresh.status;
-            resp->content_type = fresh.content_type;
-            resp->nheaders = fresh.nheaders;
-            hpf_err_clear(&err);
-            backoff(attempt);
         }
+        if (rc != HPF_EBUSY || attempt == MAX_ATTEMPTS)
+            break;
+        hpf_http_metric_add("hpf_request_retries_total",
+                            "Requests run again after a transaction conflict or a lost connection",
+                            1);
+        hpf_buf_reset(&resp->body);
+        resp->status = fresh.status;
+        resp->content_type = fresh.content_type;
+        resp->nheaders = fresh.nheaders;
+        hpf_err_clear(&err);
+        memset(&c.actor, 0, sizeof c.actor);
+        backoff(attempt);
     }
     if (rc < 0) {
         if (!err.code)

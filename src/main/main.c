@@ -69,7 +69,8 @@ enum {
     }
 
 #define COMMON_HELP                                                                                \
-    "  --db URL             database (sqlite:PATH; default sqlite:DATA_DIR/hpf.db; env HPF_DB)\n"  \
+    "  --db URL             database: sqlite:PATH (default sqlite:DATA_DIR/hpf.db) or\n"          \
+    "                       postgres://USER:PASS@HOST:PORT/DB (env HPF_DB)\n"                  \
     "  --data-dir DIR       data directory (default var; env HPF_DATA_DIR)\n"                      \
     "  --config FILE        key = value settings file (env HPF_CONFIG)\n"                          \
     "  --business-date D    business date YYYY-MM-DD (default today; env HPF_BUSINESS_DATE)\n"     \
@@ -247,7 +248,11 @@ static int cmd_serve(int argc, char **argv)
                 "  --listen HOST:PORT   address (default 127.0.0.1:8443; port 0 picks one; env "
                 "HPF_LISTEN)\n"
                 "  --web-dir DIR        static files (default web/dist; env HPF_WEB_DIR)\n"
-                "  --threads N          worker threads (default 4; env HPF_THREADS)\n" COMMON_HELP);
+                "  --threads N          worker threads (default 4; env HPF_THREADS)\n"
+                   "  --read-db URL        hot standby for read-only work: member reads, lists and\n"
+                   "                       statements (env HPF_READ_DB; default: the primary)\n"
+                   "  --job-tick S         seconds between batch-job rounds (default 5; env "
+                   "HPF_JOB_TICK)\n" COMMON_HELP);
             return EXIT_OK;
         default:
             return usage_error("serve", "unknown option or missing value: '%s'", argv[optind - 1]);

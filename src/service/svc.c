@@ -1,9 +1,12 @@
 #include "service/internal.h"
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "store/db.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <string.h>
 
@@ -35,7 +38,18 @@ int svc_conn(hpf_svc *svc, hpf_db **db, hpf_err *err)
 
 int svc_conn_read(hpf_svc *svc, hpf_db **db, hpf_err *err)
 {
-    return hpf_store_conn(svc->read_store ? svc->read_store : svc->store, db, err);
+    if (svc->read_store) {
+        hpf_err ignore = HPF_ERR_INIT;
+        if (hpf_store_conn(svc->read_store, db, &ignore) == 0 && hpf_db_alive(*db))
+            return 0;
+        /* The standby is down: the primary answers, slower but right (said once a minute). */
+        static _Atomic long said;
+        long now = (long)time(NULL), last = said;
+        if (now - last >= 60 && atomic_compare_exchange_strong(&said, &last, now))
+            hpf_log(HPF_LOG_WARN, "db.read_fallback",
+                    "hot standby unreachable; the primary answers reads");
+    }
+    return hpf_store_conn(svc->store, db, err);
 }
 
 hpf_day svc_day(const char *s)

@@ -161,6 +161,11 @@ int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err)
     return db->ops->bulk(db, on, err);
 }
 
+bool hpf_db_alive(hpf_db *db)
+{
+    return db->ops->alive(db);
+}
+
 int hpf_db_lock_row(hpf_db *db, const char *table, int64_t id, hpf_err *err)
 {
     return db->ops->lock_row(db, table, id, err);

@@ -47,6 +47,9 @@ int hpf_db_begin(hpf_db *db, hpf_err *err);
  * it before reading what the action decides on. (SQLite: nothing to do, the whole database is
  * locked by hpf_db_begin.) */
 int hpf_db_lock_row(hpf_db *db, const char *table, int64_t id, hpf_err *err);
+/* False when the connection is known to be broken and could not be re-established (the server
+ * is down). Cheap: sends nothing while the connection looks healthy. */
+bool hpf_db_alive(hpf_db *db);
 /* A read-only transaction: one consistent snapshot for several queries, without blocking
  * writers. End it with hpf_db_rollback. */
 int hpf_db_begin_read(hpf_db *db, hpf_err *err);

@@ -15,6 +15,7 @@ typedef struct hpf_db_ops {
     int (*begin_read)(hpf_db *db, hpf_err *err);
     int (*bulk)(hpf_db *db, bool on, hpf_err *err);
     int (*lock_row)(hpf_db *db, const char *table, int64_t id, hpf_err *err);
+    bool (*alive)(hpf_db *db);
     int (*prepare)(hpf_db *db, hpf_stmt **out, const char *sql, hpf_err *err);
     void (*bind_i64)(hpf_stmt *st, int i, int64_t v);
     void (*bind_text)(hpf_stmt *st, int i, const char *s);

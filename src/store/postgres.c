@@ -211,6 +211,14 @@ static int pg_lock_row(hpf_db *d, const char *table, int64_t id, hpf_err *err)
     return hpf_err_set(err, HPF_EINTERNAL, "table %s cannot be locked", table);
 }
 
+static bool pg_alive(hpf_db *d)
+{
+    pg_db *db = (pg_db *)d;
+    if (!db->base.in_tx)
+        revive(db);
+    return !db->broken && PQstatus(db->conn) == CONNECTION_OK;
+}
+
 static uint32_t hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -425,6 +433,7 @@ const hpf_db_ops hpf_postgres_ops = {
     .begin_read = pg_begin_read,
     .bulk = pg_bulk,
     .lock_row = pg_lock_row,
+    .alive = pg_alive,
     .prepare = pg_prepare,
     .bind_i64 = pg_bind_i64,
     .bind_text = pg_bind_text,

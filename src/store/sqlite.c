@@ -124,6 +124,12 @@ static int sq_lock_row(hpf_db *d, const char *table, int64_t id, hpf_err *err)
     return 0;
 }
 
+static bool sq_alive(hpf_db *d)
+{
+    (void)d;
+    return true;
+}
+
 static uint32_t hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -240,6 +246,7 @@ const hpf_db_ops hpf_sqlite_ops = {
     .begin_read = sq_begin_read,
     .bulk = sq_bulk,
     .lock_row = sq_lock_row,
+    .alive = sq_alive,
     .prepare = sq_prepare,
     .bind_i64 = sq_bind_i64,
     .bind_text = sq_bind_text,

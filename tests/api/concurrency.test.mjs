@@ -126,6 +126,7 @@ test(`12 months remitted in parallel for one employer from 4 sessions (${STORE})
   for (const r of results) assert.equal(r.status, 201, describeRes(r));
   assert.equal(new Set(results.map((r) => r.json.serial)).size, 12, 'twelve distinct remittances');
   assert.deepEqual(results.map((r) => r.json.period).sort(), MONTHS);
+  assert.ok(seen.length > 0, 'no read ran while the remittances were posted');
   for (const { m, res } of seen) {
     const b = fen(assertOk(res).balance);
     assert.equal(b % monthly[m], 0n, `balance ${yuan(b)} of ${m} seen mid-flight is not a whole number of months of ${yuan(monthly[m])}`);

@@ -68,8 +68,15 @@ function tail(s, n = TAIL) {
   return s.length > n ? `...${s.slice(-n)}` : s;
 }
 
+// hpf settings from the developer's shell (HPF_DB, HPF_CONFIG, ...) never reach the hpf under
+// test: a test passes what it means through `env` or flags. HPF_BIN, HPF_TEST_* and
+// HPF_KEEP_DATA are the harness's own.
 function hpfEnv(env) {
-  return { ...process.env, HPF_BUSINESS_DATE: BUSINESS_DATE, ...env };
+  const base = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('HPF_') || k === 'HPF_BIN' || k === 'HPF_KEEP_DATA' || k.startsWith('HPF_TEST_')) base[k] = v;
+  }
+  return { ...base, HPF_BUSINESS_DATE: BUSINESS_DATE, ...env };
 }
 
 /**
@@ -218,8 +225,9 @@ export function freshDbName(tag = 't') {
 }
 
 /**
- * A fresh, empty store on the current STORE (or on `cluster`, a pgCluster): a temp data dir (TLS certificate, and on SQLite the
- * database file DIR/hpf.db) plus, on PostgreSQL, a new database. Returns
+ * A fresh, empty store on the current STORE (or on `cluster`, a pgCluster): a temp data dir
+ * (TLS certificate, and on SQLite the database file DIR/hpf.db) plus, on PostgreSQL, a new
+ * database. Returns
  *   {kind, dataDir, url, dbName, args, sql(text), drop(), populated, logins}
  * args are the `hpf` options that select it (--data-dir DIR [--db URL]); url is the database
  * URL (sqlite:DIR/hpf.db or postgres://...); sql(text) runs SQL on it (sqlite3 or psql) and
