@@ -46,3 +46,10 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) web/dist
+
+# make fuzz: fuzz each libFuzzer target of fuzz/ for FUZZ_SECONDS (default 60) with clang;
+# new inputs are kept in $(TEST_BUILD)/fuzz/corpus-new/ (not in git), crashes in .../crashes/
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: deps-test
+	@fuzz/fuzz.sh $(TEST_BUILD) $(FUZZ_SECONDS)

@@ -8,6 +8,7 @@
 #   api     node --test tests/api/*.test.mjs against the real hpf serve (HPF_BIN), twice:
 #           api[sqlite] (HPF_TEST_STORE=sqlite) and api[postgres] (HPF_TEST_STORE=postgres on a
 #           throwaway PostgreSQL 15 cluster from scripts/pgtest.sh, stopped by a trap)
+#   fuzz    tests/fuzz-replay.sh: every libFuzzer seed corpus replayed once (fuzz/)
 #   e2e     node --test tests/e2e/*.test.mjs (browser tests, SQLite)
 #   fault   node --test tests/fault/*.test.mjs on both stores, as fault[sqlite] and
 #           fault[postgres]; a file whose header says "// store: postgres" runs only in the
@@ -85,6 +86,23 @@ tier_unit() {
   fi
 }
 
+# --- fuzz corpus replay ------------------------------------------------------------------------
+tier_fuzz() {
+  local log="$out/fuzz.log" p f
+  bash "$root/tests/fuzz-replay.sh" "$build" >"$log" 2>&1
+  p=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n 1)
+  f=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log" | tail -n 1)
+  if [ -z "$p" ]; then
+    echo "fuzz: the replay printed no summary (see ${log#"$root"/})"
+    add fuzz 0 1
+  elif [ "$((p + f))" -eq 0 ]; then
+    echo "fuzz: no corpus file replayed (an empty tier fails)"
+    add fuzz 0 1
+  else
+    add fuzz "$p" "$f"
+  fi
+}
+
 # --- node:test tiers (api, e2e, fault) -----------------------------------------------------------
 # The test files of DIR for a store: on sqlite, those not marked "// store: postgres".
 test_files() { # dir store
@@ -138,6 +156,8 @@ echo "== layers"
 tier_layers
 echo "== unit"
 tier_unit
+echo "== fuzz (seed corpora replayed)"
+tier_fuzz
 # --- the PostgreSQL cluster of the postgres runs ------------------------------------------------
 # One scratch folder per run (reachable by the postgres user): pg/ is the shared cluster of
 # HPF_TEST_PG_DIR; tests that need clusters of their own (primary + standby) make them under

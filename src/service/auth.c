@@ -1,8 +1,10 @@
 /* service/auth: logins, sessions and user creation. */
 #include "service/internal.h"
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "trust/audit.h"
 #include "trust/digest.h"
 #include "trust/password.h"
 
@@ -11,6 +13,36 @@
 
 /* Touch last_seen at most this often, so reads do not each write. */
 #define TOUCH_EVERY_S 60
+
+/* Sessions ended by a DELETE ... RETURNING token_hash, user_id: each gets its audit entry of
+ * `kind` by `actor` (0: the system; -1: the session's own user). The rows are collected first,
+ * then appended; *n (may be NULL) counts them. */
+static int end_sessions(hpf_db *db, hpf_stmt *del, int64_t actor, const char *kind, int64_t *n,
+                        hpf_err *err)
+{
+    hpf_buf ended = HPF_BUF_INIT; /* 64-hex token hash + user id, per session */
+    int rc;
+    while ((rc = hpf_stmt_step(del, err)) == 1) {
+        int64_t uid = hpf_stmt_i64(del, 1);
+        char th[65];
+        snprintf(th, sizeof th, "%s", hpf_stmt_text(del, 0));
+        if (hpf_buf_add(&ended, th, sizeof th) < 0 || hpf_buf_add(&ended, &uid, sizeof uid) < 0) {
+            rc = hpf_err_set(err, HPF_ETOOBIG, "too many sessions ended at once");
+            break;
+        }
+    }
+    hpf_stmt_reset(del);
+    size_t rec = 65 + sizeof(int64_t);
+    for (size_t off = 0; rc == 0 && off < ended.len; off += rec) {
+        int64_t uid;
+        memcpy(&uid, ended.data + off + 65, sizeof uid);
+        rc = hpf_audit_session(db, actor < 0 ? uid : actor, kind, uid, ended.data + off, err);
+        if (n)
+            (*n)++;
+    }
+    hpf_buf_cleanup(&ended);
+    return rc;
+}
 
 static hpf_role role_of(const char *s)
 {
@@ -102,12 +134,14 @@ int hpf_auth_login(hpf_svc *svc, const char *username, const char *password, hpf
     rc = hpf_db_begin(db, err);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "DELETE FROM session WHERE user_id = ? AND expires_at <= ?", err);
+    rc = hpf_db_prepare(db, &st,
+                        "DELETE FROM session WHERE user_id = ? AND expires_at <= ?"
+                        " RETURNING token_hash, user_id",
+                        err);
     if (rc == 0) {
         hpf_stmt_bind_i64(st, 1, user_id);
         hpf_stmt_bind_i64(st, 2, now);
-        rc = hpf_stmt_step(st, err);
-        hpf_stmt_reset(st);
+        rc = end_sessions(db, st, 0, HPF_AUDIT_SESSION_EXPIRED, NULL, err);
     }
     if (rc == 0)
         rc = hpf_db_prepare(db, &st,
@@ -124,6 +158,8 @@ int hpf_auth_login(hpf_svc *svc, const char *username, const char *password, hpf
         rc = hpf_stmt_step(st, err);
         hpf_stmt_reset(st);
     }
+    if (rc == 0)
+        rc = hpf_audit_session(db, user_id, HPF_AUDIT_SESSION_LOGIN, user_id, th, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0)
@@ -189,12 +225,19 @@ int hpf_auth_logout(hpf_svc *svc, const char *token, hpf_err *err)
     if (rc < 0)
         return rc;
     hpf_sm3_hex(th, token, strlen(token));
-    rc = hpf_db_prepare(db, &st, "DELETE FROM session WHERE token_hash = ?", err);
-    if (rc < 0)
+    if ((rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    hpf_stmt_bind_text(st, 1, th);
-    rc = hpf_stmt_step(st, err);
-    hpf_stmt_reset(st);
+    rc = hpf_db_prepare(
+        db, &st, "DELETE FROM session WHERE token_hash = ? RETURNING token_hash, user_id", err);
+    if (rc == 0) {
+        hpf_stmt_bind_text(st, 1, th);
+        /* The one who logs out acts: the entry's actor is the session's user. */
+        rc = end_sessions(db, st, -1, HPF_AUDIT_SESSION_LOGOUT, NULL, err);
+    }
+    if (rc == 0)
+        rc = hpf_db_commit(db, err);
+    if (rc < 0)
+        hpf_db_rollback(db);
     return rc < 0 ? rc : 0;
 }
 
@@ -206,15 +249,23 @@ int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err
     int rc = svc_conn(svc, &db, err);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, "DELETE FROM session WHERE expires_at <= ? OR last_seen < ?", err);
-    if (rc < 0)
+    if ((rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    hpf_stmt_bind_i64(st, 1, now);
-    hpf_stmt_bind_i64(st, 2, now - svc->session_idle_s);
-    rc = hpf_stmt_step(st, err);
+    rc = hpf_db_prepare(db, &st,
+                        "DELETE FROM session WHERE expires_at <= ? OR last_seen < ?"
+                        " RETURNING token_hash, user_id",
+                        err);
+    if (rc == 0) {
+        hpf_stmt_bind_i64(st, 1, now);
+        hpf_stmt_bind_i64(st, 2, now - svc->session_idle_s);
+        rc = end_sessions(db, st, 0, HPF_AUDIT_SESSION_EXPIRED, deleted, err);
+    }
     if (rc == 0)
-        *deleted = hpf_stmt_changes(st);
-    hpf_stmt_reset(st);
+        rc = hpf_db_commit(db, err);
+    if (rc < 0) {
+        hpf_db_rollback(db);
+        *deleted = 0;
+    }
     return rc < 0 ? rc : 0;
 }
 
@@ -261,12 +312,19 @@ int hpf_user_create(hpf_db *db, hpf_role role, const char *username, const char 
         hpf_stmt_bind_i64(st, 6, member_id);
     else
         hpf_stmt_bind_null(st, 6);
+    int64_t id = 0;
     rc = hpf_stmt_step(st, err);
-    if (rc == 1 && user_id)
-        *user_id = hpf_stmt_i64(st, 0);
+    if (rc == 1)
+        id = hpf_stmt_i64(st, 0);
     hpf_stmt_reset(st);
     if (rc == HPF_ECONFLICT) /* taken by a concurrent request since the check above */
         rc = hpf_err_field(err, HPF_ECONFLICT, user_field, "user.username_taken",
                            "the username '%s' is already taken", username);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    if (user_id)
+        *user_id = id;
+    /* Who created it is not known here (no actor parameter): the system, 0. The entry of the
+     * business action around it (employer.registered) names the operator. */
+    return hpf_audit_record(db, 0, HPF_AUDIT_USER_CREATED, id, err);
 }

@@ -2,6 +2,7 @@
 #include "service/internal.h"
 
 #include "domain/ids.h"
+#include "trust/audit.h"
 
 #include <string.h>
 
@@ -108,6 +109,9 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
             goto done;
     }
     rc = svc_load_employer(db, acct, out, err);
+    if (rc < 0)
+        goto done;
+    rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_EMPLOYER_REGISTERED, id, err);
     if (rc < 0)
         goto done;
     rc = hpf_db_commit(db, err);

@@ -3,6 +3,7 @@
 
 #include "base/mem.h"
 #include "domain/ids.h"
+#include "trust/audit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +68,13 @@ static int scope_member(hpf_db *db, const hpf_actor *a, const hpf_policy *pol,
     if (a->role == HPF_ROLE_NONE)
         return hpf_err_field(err, HPF_EAUTH, "", "auth.required", "not logged in");
     int rc = load_member(db, pol, account_no, out, err);
-    if (rc < 0)
-        return rc;
-    if (a->role == HPF_ROLE_AGENT && out->employer_id != a->employer_id)
+    /* An agent gets the same 403 for an account elsewhere and for no account at all, so
+     * account numbers cannot be probed. */
+    if (a->role == HPF_ROLE_AGENT &&
+        (rc == HPF_ENOTFOUND || (rc == 0 && out->employer_id != a->employer_id)))
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "scope.own_employer",
                              "an employer agent may read only their own employer's members");
-    return 0;
+    return rc;
 }
 
 int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
@@ -117,11 +119,15 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
                          "SELECT account_no FROM member WHERE id_type = '01' AND id_number = ?"
                          " AND state NOT IN ('03', '04', '05')",
                          idn, other, sizeof other, err);
+    /* Only the centre's staff learn which account it is: an agent must not learn the account
+     * number of another employer's member. */
     if (rc == 1)
         rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
-                           "this person already has a live account (%s); transfer or close it "
+                           "this person already has a live account%s%s%s; transfer or close it "
                            "first",
-                           other);
+                           actor->role == HPF_ROLE_OPERATOR ? " (" : "",
+                           actor->role == HPF_ROLE_OPERATOR ? other : "",
+                           actor->role == HPF_ROLE_OPERATOR ? ")" : "");
     if (rc < 0)
         goto done;
     rc = hpf_db_next_counter(db, "member", &seq, err);
@@ -152,6 +158,9 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     if (rc < 0)
         goto done;
     rc = load_member(db, &pol, acct, out, err);
+    if (rc < 0)
+        goto done;
+    rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_MEMBER_OPENED, out->id, err);
     if (rc < 0)
         goto done;
     rc = hpf_db_commit(db, err);

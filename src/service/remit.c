@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "ledger/ledger.h"
+#include "trust/audit.h"
 #include "trust/digest.h"
 
 #include <stdlib.h>
@@ -353,7 +354,10 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
             return rc;
     }
     rc = set_paid_through(db, "employer", emp->id, req->period, err);
-    return rc < 0 ? rc : load_by_serial(db, serial, out, err);
+    if (rc < 0 || (rc = load_by_serial(db, serial, out, err)) < 0)
+        return rc;
+    /* Last: the chain head is locked from here to the commit. */
+    return hpf_audit_record(db, actor->user_id, HPF_AUDIT_REMITTANCE_POSTED, remit_id, err);
 }
 
 int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,

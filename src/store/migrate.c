@@ -10,8 +10,8 @@ int hpf_migrate_version(hpf_db *db, int *version, hpf_err *err)
     int64_t v = 0;
     hpf_err probe = HPF_ERR_INIT;
     /* Read first: a current database (a hot standby among them) is not written to. */
-    int rc = hpf_db_query_i64(db, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                              &probe);
+    int rc =
+        hpf_db_query_i64(db, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &probe);
     if (rc < 0) {
         rc = hpf_db_exec(db,
                          "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -431,6 +431,11 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
               if (v.code !== 0) {
                 throw new Error(`hpf verify failed after the tests (exit ${v.code}):\n${v.stdout}${v.stderr}`);
               }
+              // ... and every business record must still match its entry in the audit chain.
+              const a = await runHpf(['audit', 'verify', ...store.args], { env });
+              if (a.code !== 0) {
+                throw new Error(`hpf audit verify failed after the tests (exit ${a.code}):\n${a.stdout}${a.stderr}`);
+              }
             }
           } finally {
             if (ownStore) await store.drop();

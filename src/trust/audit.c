@@ -1,0 +1,1116 @@
+/* trust/audit: the audit hash chain, its appends and its verifier (see audit.h). */
+#include "trust/audit.h"
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/rand.h"
+#include "trust/digest.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define ZERO_HASH  "0000000000000000000000000000000000000000000000000000000000000000"
+#define ENTRY_TAG  "hpf-audit/1"
+#define GENESIS    "audit.genesis"
+#define PAGE_ROWS  20000        /* rows per page of a verifier stream (PostgreSQL holds a page) */
+#define FLUSH_AT   (256u << 10) /* hash a postings buffer once it is this long */
+#define SHOW_BYTES 48           /* a field value shown in a message is cut to this */
+
+/* ---- canonical bytes ----
+ * Fields are joined by '|'. Text is copied with '\', '|', ';', ',' escaped by a '\' and other
+ * bytes below 0x20 (and 0x7f) written as \xHH, so that any field sequence has exactly one
+ * encoding. Integers and amounts (fen) are decimal; dates YYYYMMDD; months yyyymm; NULL and
+ * "none" are empty. Personal identifiers (resident ID, phone, a member's login name) are written
+ * as "sm3:" + SM3 of "hpf-pii/1|" + value, never in clear. */
+
+typedef struct canon {
+    hpf_buf *b;
+    hpf_sm3 *sm3;  /* for the personal-field digests */
+    int64_t bytes; /* bytes hashed */
+} canon;
+
+static void put(hpf_buf *b, const char *s, size_t n)
+{
+    /* The buffers hold one entry or one page of postings; a field the database inflated past
+     * the 64 MiB cap is cut, which makes the payload differ, which is what it should do. */
+    (void)hpf_buf_add(b, s, n);
+}
+
+static void put_sep(hpf_buf *b)
+{
+    put(b, "|", 1);
+}
+
+static void put_text(hpf_buf *b, const char *s)
+{
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != 0x7f && c != '\\' && c != '|' && c != ';' && c != ',')
+            continue;
+        put(b, run, (size_t)(p - run));
+        char esc[5] = {'\\', (char)c, 0, 0, 0};
+        size_t n = 2;
+        if (c < 0x20 || c == 0x7f) {
+            static const char hx[] = "0123456789abcdef";
+            esc[1] = 'x';
+            esc[2] = hx[c >> 4];
+            esc[3] = hx[c & 15];
+            n = 4;
+        }
+        put(b, esc, n);
+        run = p + 1;
+    }
+    put(b, run, strlen(run));
+}
+
+static char *digits(char tmp[24], int64_t v);
+
+static void put_i64(hpf_buf *b, int64_t v)
+{
+    char tmp[24], *d = digits(tmp, v);
+    put(b, d, (size_t)(tmp + sizeof tmp - d));
+}
+
+/* A stored 'YYYY-MM-DD' as YYYYMMDD; "" stays ""; any other text is kept, marked by a leading
+ * '?', so that the mapping stays one-to-one (a forged date never reads as another). */
+static void put_date(hpf_buf *b, const char *s)
+{
+    if (!*s)
+        return;
+    static const char shape[] = "DDDD-DD-DD";
+    size_t i = 0;
+    for (; shape[i] && s[i]; i++)
+        if (shape[i] == 'D' ? s[i] < '0' || s[i] > '9' : s[i] != '-')
+            break;
+    if (!shape[i] && !s[i]) {
+        char out[8] = {s[0], s[1], s[2], s[3], s[5], s[6], s[8], s[9]};
+        put(b, out, 8);
+        return;
+    }
+    put(b, "?", 1);
+    put_text(b, s);
+}
+
+static void put_pii(canon *c, const char *s)
+{
+    if (!*s)
+        return;
+    unsigned char md[HPF_SM3_LEN];
+    char hex[2 * HPF_SM3_LEN + 1];
+    size_t n = strlen(s);
+    hpf_sm3_update(c->sm3, "hpf-pii/1|", 10);
+    hpf_sm3_update(c->sm3, s, n);
+    hpf_sm3_final(c->sm3, md);
+    c->bytes += (int64_t)n + 10;
+    put(c->b, "sm3:", 4);
+    put(c->b, hpf_hex(hex, md, sizeof md), 2 * HPF_SM3_LEN);
+}
+
+#define TXT(col)  put_text(c->b, hpf_stmt_text(st, (col)))
+#define I64(col)  put_i64(c->b, hpf_stmt_i64(st, (col)))
+#define DATE(col) put_date(c->b, hpf_stmt_text(st, (col)))
+#define PII(col)  put_pii(c, hpf_stmt_text(st, (col)))
+#define SEP       put_sep(c->b)
+
+/* ---- the audited records ----
+ * Each type reads its rows with one column list (column 0 is the id) for the append (one row)
+ * and for the verifier (pages in id order), so both build the payload from the same columns.
+ * The payload holds the facts of the record, not running figures derived from audited history
+ * (balances and paid-through months are checked against postings by `hpf verify`). */
+
+#define EMPLOYER_SEL                                                                               \
+    "SELECT id, account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp, opened_on, state"           \
+    " FROM employer "
+
+static void canon_employer(canon *c, hpf_stmt *st)
+{
+    put(c->b, "employer/1", 10);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, I64(4), SEP, I64(5), SEP, DATE(6), SEP, TXT(7);
+}
+
+#define MEMBER_SEL                                                                                 \
+    "SELECT m.id, m.account_no, COALESCE(e.account_no, ''), m.name, m.id_type, m.id_number,"       \
+    " COALESCE(m.phone, ''), m.wage, m.state, m.opened_on, COALESCE(m.closed_on, '')"              \
+    " FROM member m LEFT JOIN employer e ON e.id = m.employer_id "
+
+static void canon_member(canon *c, hpf_stmt *st)
+{
+    put(c->b, "member/1", 8);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP, PII(5), SEP, PII(6), SEP, I64(7), SEP,
+        TXT(8), SEP, DATE(9), SEP, DATE(10);
+}
+
+#define USER_SEL                                                                                   \
+    "SELECT u.id, u.username, u.role, u.display_name, COALESCE(e.account_no, ''),"                 \
+    " COALESCE(m.account_no, ''), u.disabled, u.pw_hash FROM app_user u"                           \
+    " LEFT JOIN employer e ON e.id = u.employer_id LEFT JOIN member m ON m.id = u.member_id "
+
+static void canon_user(canon *c, hpf_stmt *st)
+{
+    put(c->b, "user/1", 6);
+    SEP;
+    if (!strcmp(hpf_stmt_text(st, 2), "member")) /* a member logs in with the resident ID */
+        PII(1);
+    else
+        TXT(1);
+    SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP, TXT(5), SEP, I64(6), SEP;
+    /* The password hash as a digest: a swapped hash (a taken-over login) shows, nothing leaks. */
+    PII(7);
+}
+
+#define REMIT_SEL                                                                                  \
+    "SELECT r.id, r.serial, COALESCE(e.account_no, ''), r.kind, r.period, r.idem_key,"             \
+    " r.request_hash, r.members, r.unit_total, r.indiv_total, r.total, r.posted_on,"               \
+    " COALESCE(r.created_by, 0), COALESCE(v.voucher_no, ''), COALESCE(v.biz_date, ''),"            \
+    " COALESCE(v.template, ''), COALESCE(v.summary, '') FROM remittance r"                         \
+    " LEFT JOIN employer e ON e.id = r.employer_id LEFT JOIN voucher v ON v.id = r.voucher_id "
+/* Voucher lines of a remittance's voucher: remittance id, line_no, subject, debit, credit. */
+#define LINE_SEL                                                                                   \
+    "SELECT r.id, l.line_no, l.subject, l.debit, l.credit FROM remittance r"                       \
+    " JOIN voucher_line l ON l.voucher_id = r.voucher_id "
+/* Postings of a remittance: remittance id, then the posting. */
+#define POSTING_SEL                                                                                \
+    "SELECT remittance_id, id, member_id, biz_date, kind, COALESCE(period, 0), amount,"            \
+    " unit_amount, indiv_amount, balance_after, voucher_id, COALESCE(reversal_of, 0)"              \
+    " FROM posting "
+
+/* The ledger rows a remittance carries: its voucher lines in line order (inline in the payload:
+ * few, and a changed amount is then named) and its postings in id order (a count, the sum and
+ * an SM3 digest over their canonical lines). */
+typedef struct ledger_block {
+    hpf_buf lines;
+    hpf_buf postings; /* canonical posting lines not yet hashed */
+    hpf_sm3 *sm3;
+    int64_t count, sum;
+    bool overflow;
+} ledger_block;
+
+static void block_reset(ledger_block *k)
+{
+    hpf_buf_reset(&k->lines);
+    hpf_buf_reset(&k->postings);
+    k->count = k->sum = 0;
+    k->overflow = false;
+}
+
+static void block_line(ledger_block *k, hpf_stmt *st)
+{
+    hpf_buf *b = &k->lines;
+    if (b->len)
+        put(b, ";", 1);
+    put_i64(b, hpf_stmt_i64(st, 1));
+    put(b, ",", 1);
+    put_text(b, hpf_stmt_text(st, 2));
+    put(b, ",", 1);
+    put_i64(b, hpf_stmt_i64(st, 3));
+    put(b, ",", 1);
+    put_i64(b, hpf_stmt_i64(st, 4));
+}
+
+static void block_flush(ledger_block *k, int64_t *bytes)
+{
+    hpf_sm3_update(k->sm3, k->postings.data, k->postings.len);
+    *bytes += (int64_t)k->postings.len;
+    hpf_buf_reset(&k->postings);
+}
+
+/* Decimal digits of v at the end of tmp[24]; returns where they start. */
+static char *digits(char tmp[24], int64_t v)
+{
+    char *p = tmp + 24;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+/* One posting: id|member_id|biz_date|kind|period|amount|unit|indiv|balance_after|voucher_id|
+ * reversal_of, then a newline. The hot loop of the verifier: integers go straight to a line
+ * buffer; the two text columns take the general path. */
+static void block_posting(ledger_block *k, hpf_stmt *st, int64_t *bytes)
+{
+    hpf_buf *b = &k->postings;
+    char line[12 * 24], tmp[24];
+    size_t n = 0;
+    int64_t amount = hpf_stmt_i64(st, 6);
+    for (int col = 1; col <= 11; col++) {
+        if (col == 3 || col == 4) {
+            put(b, line, n);
+            n = 0;
+            if (col == 3)
+                put_date(b, hpf_stmt_text(st, col));
+            else
+                put_text(b, hpf_stmt_text(st, col));
+        } else {
+            char *d = digits(tmp, hpf_stmt_i64(st, col));
+            size_t dn = (size_t)(tmp + sizeof tmp - d);
+            memcpy(line + n, d, dn);
+            n += dn;
+        }
+        line[n++] = col == 11 ? '\n' : '|';
+    }
+    put(b, line, n);
+    k->count++;
+    if (__builtin_add_overflow(k->sum, amount, &k->sum))
+        k->overflow = true;
+    if (b->len >= FLUSH_AT)
+        block_flush(k, bytes);
+}
+
+/* Drop what was fed for a block nobody claims, so the next digest starts clean. */
+static void block_discard(ledger_block *k, int64_t *bytes)
+{
+    unsigned char md[HPF_SM3_LEN];
+    block_flush(k, bytes);
+    hpf_sm3_final(k->sm3, md);
+}
+
+static void canon_remittance(canon *c, hpf_stmt *st, ledger_block *k)
+{
+    unsigned char md[HPF_SM3_LEN];
+    char hex[2 * HPF_SM3_LEN + 1];
+    block_flush(k, &c->bytes);
+    hpf_sm3_final(k->sm3, md);
+    put(c->b, "remittance/1", 12);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, I64(4), SEP, TXT(5), SEP, TXT(6), SEP, I64(7), SEP,
+        I64(8), SEP, I64(9), SEP, I64(10), SEP, DATE(11), SEP, I64(12), SEP, TXT(13), SEP, DATE(14),
+        SEP, TXT(15), SEP, TXT(16), SEP;
+    put(c->b, k->lines.data ? k->lines.data : "", k->lines.len);
+    SEP;
+    put_i64(c->b, k->count);
+    SEP;
+    if (k->overflow)
+        put(c->b, "overflow", 8);
+    else
+        put_i64(c->b, k->sum);
+    SEP;
+    put(c->b, hpf_hex(hex, md, sizeof md), 2 * HPF_SM3_LEN);
+}
+
+typedef struct rec_type {
+    const char *table;        /* ref_table of its entries */
+    const char *noun;         /* how messages name it */
+    const char *const *kinds; /* the record kinds whose payload is its snapshot */
+    const char *one_sql;      /* the record by id */
+    const char *page_sql;     /* records with id > ?, in id order, LIMIT ? */
+    const char *entries_sql;  /* its entries after (ref_id, seq), see cursor */
+    void (*canon)(canon *c, hpf_stmt *st);
+    const char *fields; /* payload field names, '|'-separated */
+} rec_type;
+
+#define ENTRIES_SQL(table)                                                                         \
+    "SELECT ref_id, seq, kind, payload FROM audit_log WHERE ref_table = '" table "'"               \
+    " AND ref_id >= ? AND (ref_id, seq) > (?, ?) ORDER BY ref_id, seq LIMIT ?"
+
+static const char *const employer_kinds[] = {HPF_AUDIT_EMPLOYER_REGISTERED, NULL};
+static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, NULL};
+static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, NULL};
+static const char *const remit_kinds[] = {HPF_AUDIT_REMITTANCE_POSTED, NULL};
+
+enum { T_EMPLOYER, T_MEMBER, T_USER, T_REMIT, NTYPES };
+
+static const rec_type types[NTYPES] = {
+    [T_EMPLOYER] = {"employer", "employer", employer_kinds, EMPLOYER_SEL "WHERE id = ?",
+                    EMPLOYER_SEL "WHERE id > ? ORDER BY id LIMIT ?", ENTRIES_SQL("employer"),
+                    canon_employer,
+                    "format|account_no|name|uscc|unit_ratio_bp|indiv_ratio_bp|opened_on|state"},
+    [T_MEMBER] = {"member", "member", member_kinds, MEMBER_SEL "WHERE m.id = ?",
+                  MEMBER_SEL "WHERE m.id > ? ORDER BY m.id LIMIT ?", ENTRIES_SQL("member"),
+                  canon_member,
+                  "format|account_no|employer|name|id_type|id_number|phone|wage|state|opened_on|"
+                  "closed_on"},
+    [T_USER] = {"app_user", "login", user_kinds, USER_SEL "WHERE u.id = ?",
+                USER_SEL "WHERE u.id > ? ORDER BY u.id LIMIT ?", ENTRIES_SQL("app_user"),
+                canon_user,
+                "format|username|role|display_name|employer|member|disabled|password_hash"},
+    [T_REMIT] = {"remittance", "remittance", remit_kinds, REMIT_SEL "WHERE r.id = ?",
+                 REMIT_SEL "WHERE r.id > ? ORDER BY r.id LIMIT ?", ENTRIES_SQL("remittance"), NULL,
+                 "format|serial|employer|kind|period|idem_key|request_hash|members|unit_total|"
+                 "indiv_total|total|posted_on|created_by|voucher_no|voucher_date|voucher_template|"
+                 "voucher_summary|voucher_lines|postings|postings_amount|postings_digest"},
+};
+
+static const rec_type *type_of_kind(const char *kind)
+{
+    for (int t = 0; t < NTYPES; t++)
+        for (const char *const *k = types[t].kinds; *k; k++)
+            if (!strcmp(*k, kind))
+                return &types[t];
+    return NULL;
+}
+
+static bool is_snapshot(const rec_type *t, const char *kind)
+{
+    for (const char *const *k = t->kinds; *k; k++)
+        if (!strcmp(*k, kind))
+            return true;
+    return false;
+}
+
+/* The genesis payload: the marks of audit_genesis, in table order. */
+static int genesis_payload(hpf_db *db, hpf_buf *b, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, "SELECT tbl, max_id FROM audit_genesis ORDER BY tbl", err);
+    if (rc < 0)
+        return rc;
+    put(b, "genesis/1", 9);
+    while ((rc = hpf_stmt_step(st, err)) == 1) {
+        put_sep(b);
+        put_text(b, hpf_stmt_text(st, 0));
+        put(b, ":", 1);
+        put_i64(b, hpf_stmt_i64(st, 1));
+    }
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- the entry and its hash ---- */
+
+/* The bytes an entry's hash covers: the previous hash (32 bytes), then the entry's fields. */
+static void entry_bytes(hpf_buf *b, const unsigned char prev[HPF_SM3_LEN], int64_t seq,
+                        const char *at, int64_t actor, const char *kind, const char *ref_table,
+                        int64_t ref_id, const char *payload, size_t plen)
+{
+    put(b, (const char *)prev, HPF_SM3_LEN);
+    put(b, ENTRY_TAG, sizeof ENTRY_TAG - 1);
+    put_sep(b);
+    put_i64(b, seq);
+    put_sep(b);
+    put_text(b, at);
+    put_sep(b);
+    put_i64(b, actor);
+    put_sep(b);
+    put_text(b, kind);
+    put_sep(b);
+    put_text(b, ref_table);
+    put_sep(b);
+    put_i64(b, ref_id);
+    put_sep(b);
+    put(b, payload, plen); /* already canonical, and the last field */
+}
+
+static bool unhex(unsigned char out[HPF_SM3_LEN], const char *hex)
+{
+    if (strlen(hex) != 2 * HPF_SM3_LEN)
+        return false;
+    for (int i = 0; i < 2 * HPF_SM3_LEN; i++) {
+        char ch = hex[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (v < 0)
+            return false;
+        if (i % 2)
+            out[i / 2] = (unsigned char)(out[i / 2] | v);
+        else
+            out[i / 2] = (unsigned char)(v << 4);
+    }
+    return true;
+}
+
+/* hash = SM3(prev hash bytes || entry fields), as hex. */
+static void entry_hash(hpf_sm3 *sm3, const hpf_buf *entry, char out[65])
+{
+    unsigned char md[HPF_SM3_LEN];
+    hpf_sm3_update(sm3, entry->data, entry->len);
+    hpf_sm3_final(sm3, md);
+    hpf_hex(out, md, sizeof md);
+}
+
+/* ---- append ---- */
+
+static void now_utc(char out[32])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* Take the chain head: the next seq and the hash before it. The UPDATE's row lock is held until
+ * the transaction ends, so no other appender gets between this and the commit. */
+static int take_head(hpf_db *db, int64_t *seq, char prev[65], hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(
+        db, &st, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash", err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1) {
+        *seq = hpf_stmt_i64(st, 0);
+        snprintf(prev, 65, "%s", hpf_stmt_text(st, 1));
+    } else if (rc == 0) {
+        rc = hpf_err_set(err, HPF_EINTERNAL, "the audit chain head is missing");
+    }
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int write_entry(hpf_db *db, hpf_sm3 *sm3, int64_t seq, const char *prev, int64_t actor,
+                       const char *kind, const char *ref_table, int64_t ref_id, const char *payload,
+                       size_t plen, hpf_err *err)
+{
+    hpf_buf b = HPF_BUF_INIT;
+    hpf_stmt *st;
+    unsigned char prev_raw[HPF_SM3_LEN];
+    char at[32], hash[65];
+    if (!unhex(prev_raw, prev))
+        return hpf_err_set(err, HPF_EINTERNAL, "the audit chain head holds no hash");
+    now_utc(at);
+    entry_bytes(&b, prev_raw, seq, at, actor, kind, ref_table, ref_id, payload, plen);
+    entry_hash(sm3, &b, hash);
+    hpf_buf_cleanup(&b);
+    int rc =
+        hpf_db_prepare(db, &st,
+                       "INSERT INTO audit_log(seq, at, actor, kind, ref_table, ref_id, payload,"
+                       " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, seq);
+    hpf_stmt_bind_text(st, 2, at);
+    hpf_stmt_bind_i64(st, 3, actor);
+    hpf_stmt_bind_text(st, 4, kind);
+    hpf_stmt_bind_text(st, 5, ref_table);
+    hpf_stmt_bind_i64(st, 6, ref_id);
+    hpf_stmt_bind_text(st, 7, payload);
+    hpf_stmt_bind_text(st, 8, prev);
+    hpf_stmt_bind_text(st, 9, hash);
+    /* A trigger checks that the entry extends the head and moves the head's hash to it. */
+    rc = hpf_stmt_step(st, err);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int append(hpf_db *db, int64_t actor, const char *kind, const char *ref_table,
+                  int64_t ref_id, const char *payload, size_t plen, hpf_err *err)
+{
+    int64_t seq = 0;
+    char prev[65];
+    hpf_sm3 *sm3 = hpf_sm3_new();
+    int rc = take_head(db, &seq, prev, err);
+    if (rc == 0 && seq == 1) {
+        /* The first append writes the genesis entry first: it fixes which records predate the
+         * chain (a database upgraded to it), so that nobody can widen that set later. */
+        hpf_buf g = HPF_BUF_INIT;
+        rc = genesis_payload(db, &g, err);
+        if (rc == 0)
+            rc = write_entry(db, sm3, 1, prev, 0, GENESIS, "audit_genesis", 0, g.data, g.len, err);
+        hpf_buf_cleanup(&g);
+        if (rc == 0)
+            rc = take_head(db, &seq, prev, err);
+    }
+    if (rc == 0)
+        rc = write_entry(db, sm3, seq, prev, actor, kind, ref_table, ref_id, payload, plen, err);
+    hpf_sm3_free(sm3);
+    return rc;
+}
+
+/* The postings and voucher lines of remittance `id`, for its payload. */
+static int load_block(hpf_db *db, int64_t id, ledger_block *k, int64_t *bytes, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, LINE_SEL "WHERE r.id = ? ORDER BY l.line_no", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, id);
+    while ((rc = hpf_stmt_step(st, err)) == 1)
+        block_line(k, st);
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st, POSTING_SEL "WHERE remittance_id = ? ORDER BY id", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, id);
+    while ((rc = hpf_stmt_step(st, err)) == 1)
+        block_posting(k, st, bytes);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err)
+{
+    const rec_type *t = type_of_kind(kind);
+    if (!t)
+        return hpf_err_set(err, HPF_EINTERNAL, "'%s' is not an audited record kind", kind);
+    hpf_buf b = HPF_BUF_INIT;
+    ledger_block k = {.sm3 = NULL};
+    canon c = {.b = &b, .sm3 = hpf_sm3_new()};
+    hpf_stmt *st;
+    int rc = 0;
+    if (t == &types[T_REMIT]) {
+        k.sm3 = hpf_sm3_new();
+        rc = load_block(db, ref_id, &k, &c.bytes, err);
+    }
+    if (rc == 0)
+        rc = hpf_db_prepare(db, &st, t->one_sql, err);
+    if (rc == 0) {
+        hpf_stmt_bind_i64(st, 1, ref_id);
+        rc = hpf_stmt_step(st, err);
+        if (rc == 1 && k.sm3)
+            canon_remittance(&c, st, &k);
+        else if (rc == 1)
+            t->canon(&c, st);
+        else if (rc == 0)
+            rc = hpf_err_set(err, HPF_ENOTFOUND, "no %s with id %lld to audit", t->noun,
+                             (long long)ref_id);
+        hpf_stmt_reset(st);
+    }
+    if (rc >= 0)
+        rc = append(db, actor, kind, t->table, ref_id, b.data, b.len, err);
+    hpf_buf_cleanup(&b);
+    hpf_buf_cleanup(&k.lines);
+    hpf_buf_cleanup(&k.postings);
+    hpf_sm3_free(k.sm3);
+    hpf_sm3_free(c.sm3);
+    return rc;
+}
+
+int hpf_audit_event(hpf_db *db, int64_t actor, const char *kind, const char *ref_table,
+                    int64_t ref_id, const char *payload, hpf_err *err)
+{
+    return append(db, actor, kind, ref_table, ref_id, payload, strlen(payload), err);
+}
+
+int hpf_audit_session(hpf_db *db, int64_t actor, const char *kind, int64_t user_id,
+                      const char *token_hash, hpf_err *err)
+{
+    hpf_buf b = HPF_BUF_INIT;
+    put(&b, "session/1|", 10);
+    put(&b, token_hash, strnlen(token_hash, 16));
+    put_sep(&b);
+    put_i64(&b, user_id);
+    int rc = append(db, actor, kind, "app_user", user_id, b.data, b.len, err);
+    hpf_buf_cleanup(&b);
+    return rc;
+}
+
+/* ---- verify ---- */
+
+/* A stream of rows in key order, read in pages (keyset pagination: the PostgreSQL driver holds
+ * a whole result in memory). The keys are result columns 0..nk-1; the SQL takes the keys of the
+ * last row seen, then LIMIT: "k1 > ?" for one key, "k1 >= ? AND (k1, k2) > (?, ?)" for two.
+ * A row is valid until the next call. */
+typedef struct cursor {
+    hpf_db *db;
+    const char *sql;
+    int nk;
+    int64_t key[2];
+    hpf_stmt *st;
+    int64_t in_page;
+    int64_t *rows;
+    bool done, has;
+} cursor;
+
+static void cur_init(cursor *c, hpf_db *db, const char *sql, int nk, int64_t *rows)
+{
+    *c = (cursor){.db = db, .sql = sql, .nk = nk, .key = {INT64_MIN, INT64_MIN}, .rows = rows};
+}
+
+/* 1 with a row, 0 at the end, or an error. */
+static int cur_next(cursor *c, hpf_err *err)
+{
+    c->has = false;
+    while (!c->done) {
+        if (c->st) {
+            int rc = hpf_stmt_step(c->st, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 1) {
+                c->in_page++;
+                for (int k = 0; k < c->nk; k++)
+                    c->key[k] = hpf_stmt_i64(c->st, k);
+                (*c->rows)++;
+                c->has = true;
+                return 1;
+            }
+            hpf_stmt_reset(c->st);
+            c->st = NULL;
+            if (c->in_page < PAGE_ROWS)
+                c->done = true;
+            continue;
+        }
+        int rc = hpf_db_prepare(c->db, &c->st, c->sql, err);
+        if (rc < 0)
+            return rc;
+        int i = 1;
+        if (c->nk == 2) /* the bound on the first key alone: an index start for any planner */
+            hpf_stmt_bind_i64(c->st, i++, c->key[0]);
+        for (int k = 0; k < c->nk; k++)
+            hpf_stmt_bind_i64(c->st, i++, c->key[k]);
+        hpf_stmt_bind_i64(c->st, i, PAGE_ROWS);
+        c->in_page = 0;
+    }
+    return 0;
+}
+
+static void cur_close(cursor *c)
+{
+    if (c->st)
+        hpf_stmt_reset(c->st);
+    c->st = NULL;
+}
+
+typedef struct vx {
+    hpf_db *db;
+    hpf_audit_stats *stats;
+    hpf_err *err;
+    canon c;      /* c.b is `now` */
+    hpf_buf now;  /* a payload recomputed from the rows */
+    hpf_buf held; /* the latest snapshot payload of one record */
+    hpf_buf tmp;
+    bool have;    /* a problem is in err */
+    int64_t best; /* its seq; INT64_MAX for a problem outside the chain */
+    int64_t marks[NTYPES], mark_posting, mark_voucher;
+} vx;
+
+/* Note a problem; err keeps the one earliest in chain order (the first found among equals). */
+static void problem(vx *v, int64_t seq, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(vx *v, int64_t seq, const char *rule, const char *fmt, ...)
+{
+    v->stats->problems++;
+    if (v->have && seq >= v->best)
+        return;
+    char msg[sizeof v->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hpf_err_field(v->err, HPF_ECONFLICT, "", rule, "%s", msg);
+    v->have = true;
+    v->best = seq;
+}
+
+/* The chain: seq without gaps, each prev_hash the hash before it, each hash its content. */
+static int verify_chain(vx *v, int64_t *genesis_seen)
+{
+    cursor cu;
+    hpf_sm3 *sm3 = v->c.sm3;
+    unsigned char prev_raw[HPF_SM3_LEN];
+    char prev[65] = ZERO_HASH, hash[65];
+    int64_t expect = 1;
+    int rc;
+    *genesis_seen = 0;
+    cur_init(&cu, v->db,
+             "SELECT seq, at, actor, kind, ref_table, ref_id, payload, prev_hash, hash"
+             " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+             1, &v->stats->rows);
+    while ((rc = cur_next(&cu, v->err)) == 1) {
+        hpf_stmt *st = cu.st;
+        int64_t seq = hpf_stmt_i64(st, 0);
+        const char *kind = hpf_stmt_text(st, 3), *ref_table = hpf_stmt_text(st, 4);
+        const char *payload = hpf_stmt_text(st, 6), *stored_prev = hpf_stmt_text(st, 7);
+        int64_t ref_id = hpf_stmt_i64(st, 5);
+        v->stats->entries++;
+        if (seq != expect)
+            problem(v, expect, "audit.entry_missing",
+                    "entry seq %lld is missing: the chain jumps from seq %lld to seq %lld (entries "
+                    "were deleted)",
+                    (long long)expect, (long long)expect - 1, (long long)seq);
+        else if (strcmp(stored_prev, prev) != 0)
+            problem(v, seq, "audit.chain_link",
+                    "the hash chain breaks at seq %lld: its prev_hash is not the hash of seq %lld "
+                    "(entries were reordered, inserted or deleted)",
+                    (long long)seq, (long long)seq - 1);
+        if (!unhex(prev_raw, stored_prev))
+            memset(prev_raw, 0xff, sizeof prev_raw); /* cannot match any real chain */
+        hpf_buf_reset(&v->tmp);
+        entry_bytes(&v->tmp, prev_raw, seq, hpf_stmt_text(st, 1), hpf_stmt_i64(st, 2), kind,
+                    ref_table, ref_id, payload, strlen(payload));
+        entry_hash(sm3, &v->tmp, hash);
+        v->stats->bytes += (int64_t)v->tmp.len;
+        if (strcmp(hash, hpf_stmt_text(st, 8)) != 0)
+            problem(v, seq, "audit.entry_hash",
+                    "entry seq %lld (%s, %s id %lld) does not match its hash: a field of the entry "
+                    "was changed",
+                    (long long)seq, kind, ref_table, (long long)ref_id);
+        if (seq == 1 && !strcmp(kind, GENESIS)) {
+            *genesis_seen = 1;
+            hpf_buf_reset(&v->held);
+            put(&v->held, payload, strlen(payload));
+        }
+        const char *h = hpf_stmt_text(st, 8);
+        size_t hn = strnlen(h, sizeof prev - 1);
+        memcpy(prev, h, hn);
+        prev[hn] = '\0';
+        expect = seq + 1;
+    }
+    cur_close(&cu);
+    if (rc < 0)
+        return rc;
+    snprintf(v->stats->head, sizeof v->stats->head, "%s", prev);
+
+    hpf_stmt *st;
+    rc = hpf_db_prepare(v->db, &st, "SELECT seq, hash FROM audit_head WHERE id = 1", v->err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_stmt_step(st, v->err);
+    if (rc == 1 && (hpf_stmt_i64(st, 0) != expect - 1 || strcmp(hpf_stmt_text(st, 1), prev)))
+        problem(v, expect, "audit.head",
+                "the chain ends at seq %lld but its head says seq %lld with %s hash (the last "
+                "entries were deleted, or the head was changed)",
+                (long long)expect - 1, (long long)hpf_stmt_i64(st, 0),
+                strcmp(hpf_stmt_text(st, 1), prev) ? "another" : "the same");
+    else if (rc == 0)
+        problem(v, expect, "audit.head", "the audit chain head is missing");
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* The genesis entry holds the marks of audit_genesis; records up to a mark predate the chain. */
+static int verify_genesis(vx *v, bool genesis_seen)
+{
+    hpf_stmt *st;
+    hpf_buf_reset(&v->now);
+    int rc = genesis_payload(v->db, &v->now, v->err);
+    if (rc < 0)
+        return rc;
+    if (v->stats->entries > 0 && !genesis_seen)
+        problem(v, 1, "audit.genesis", "entry seq 1 is not the genesis entry of the chain");
+    else if (genesis_seen && strcmp(v->held.data, v->now.data) != 0)
+        problem(v, 1, "audit.genesis",
+                "entry seq 1 (%s) differs from the genesis marks of audit_genesis: the marks "
+                "were changed",
+                GENESIS);
+    rc = hpf_db_prepare(v->db, &st, "SELECT tbl, max_id FROM audit_genesis", v->err);
+    if (rc < 0)
+        return rc;
+    while ((rc = hpf_stmt_step(st, v->err)) == 1) {
+        const char *tbl = hpf_stmt_text(st, 0);
+        int64_t m = hpf_stmt_i64(st, 1);
+        for (int t = 0; t < NTYPES; t++)
+            if (!strcmp(types[t].table, tbl))
+                v->marks[t] = m;
+        if (!strcmp(tbl, "posting"))
+            v->mark_posting = m;
+        else if (!strcmp(tbl, "voucher"))
+            v->mark_voucher = m;
+    }
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Field `idx` of a canonical payload (escapes kept), at most n-1 bytes, cut at a character. */
+static void field_at(const char *payload, int idx, char *out, size_t n)
+{
+    const char *p = payload;
+    for (int i = 0; i < idx && *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == '|')
+            i++;
+    }
+    size_t len = 0;
+    while (p[len] && p[len] != '|') {
+        if (p[len] == '\\' && p[len + 1])
+            len++;
+        len++;
+    }
+    if (len >= n) {
+        len = n - 4;
+        while (len > 0 && ((unsigned char)p[len] & 0xc0) == 0x80)
+            len--;
+        snprintf(out, n, "%.*s...", (int)len, p);
+    } else {
+        snprintf(out, n, "%.*s", (int)len, p);
+    }
+}
+
+/* The index of the first field where two payloads differ. */
+static int first_diff(const char *a, const char *b)
+{
+    int idx = 0;
+    for (; *a && *a == *b; a++, b++) {
+        if (*a == '\\' && a[1] && a[1] == b[1]) {
+            a++;
+            b++;
+        } else if (*a == '|') {
+            idx++;
+        }
+    }
+    return idx;
+}
+
+static void field_name(const rec_type *t, int idx, char *out, size_t n)
+{
+    const char *p = t->fields;
+    for (int i = 0; i < idx && p; i++) {
+        p = strchr(p, '|');
+        if (p)
+            p++;
+    }
+    if (!p) {
+        snprintf(out, n, "field %d", idx);
+        return;
+    }
+    size_t len = strcspn(p, "|");
+    snprintf(out, n, "%.*s", (int)len, p);
+}
+
+static const char *field_hint(const char *name)
+{
+    if (!strcmp(name, "postings"))
+        return ": a posting of it was deleted, inserted or moved";
+    if (!strcmp(name, "postings_amount"))
+        return ": a posting amount was changed";
+    if (!strcmp(name, "postings_digest"))
+        return ": a posting of it was changed, or two were swapped";
+    if (!strcmp(name, "voucher_lines"))
+        return ": a voucher line was changed";
+    return "";
+}
+
+/* How messages name a record: its business number from the current row or, when it is gone,
+ * from the audited payload. Personal identifiers are never shown. */
+static void record_name(const rec_type *t, hpf_stmt *row, const char *payload, int64_t id,
+                        char *out, size_t n)
+{
+    char num[40] = "";
+    if (t == &types[T_USER]) {
+        const char *role = row ? hpf_stmt_text(row, 2) : "";
+        if (row && strcmp(role, "member") != 0)
+            snprintf(num, sizeof num, "%.32s ", hpf_stmt_text(row, 1));
+    } else if (row) {
+        snprintf(num, sizeof num, "%.32s ", hpf_stmt_text(row, 1));
+    } else if (payload) {
+        field_at(payload, 1, num, sizeof num - 1);
+        size_t l = strlen(num);
+        if (l)
+            snprintf(num + l, sizeof num - l, " ");
+    }
+    snprintf(out, n, "%s %s(id %lld)", t->noun, num, (long long)id);
+}
+
+/* Compare one record (row may be NULL: gone) with the latest snapshot entry of its id (seq 0:
+ * none). The recomputed payload is in v->now when row is set. True when it was compared. */
+static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t seq,
+                  const char *kind, int64_t first_event_seq)
+{
+    char name[96];
+    if (row && seq == 0) {
+        if (id <= v->marks[t - types]) {
+            v->stats->uncovered++;
+            return false;
+        }
+        record_name(t, row, NULL, id, name, sizeof name);
+        problem(v, INT64_MAX, "audit.record_unaudited",
+                "%s has no audit entry: it was written outside the audited path (inserted)", name);
+        return false;
+    }
+    if (!row) {
+        record_name(t, NULL, seq ? v->held.data : NULL, id, name, sizeof name);
+        int64_t at = seq ? seq : first_event_seq;
+        problem(v, at, "audit.record_missing",
+                "entry seq %lld (%s) refers to %s, which does not exist (deleted, or the entry "
+                "was inserted)",
+                (long long)at, seq ? kind : "an event", name);
+        return false;
+    }
+    v->stats->records++;
+    if (!strcmp(v->now.data, v->held.data))
+        return true;
+    char fname[40], was[SHOW_BYTES + 4], is[SHOW_BYTES + 4];
+    int idx = first_diff(v->held.data, v->now.data);
+    field_name(t, idx, fname, sizeof fname);
+    field_at(v->held.data, idx, was, sizeof was);
+    field_at(v->now.data, idx, is, sizeof is);
+    record_name(t, row, NULL, id, name, sizeof name);
+    bool pii = !strncmp(was, "sm3:", 4) || !strncmp(is, "sm3:", 4);
+    problem(v, seq, "audit.record_changed",
+            "entry seq %lld (%s): %s differs from its audited record in %s%s%s%s%s%s%s",
+            (long long)seq, kind, name, fname,
+            pii ? " (a personal field: values not shown)" : ": audited '", pii ? "" : was,
+            pii ? "" : "', now '", pii ? "" : is, pii ? "" : "'", field_hint(fname));
+    return true;
+}
+
+static void orphan_posting(vx *v, hpf_stmt *st)
+{
+    problem(v, INT64_MAX, "audit.record_unaudited",
+            "posting id %lld refers to remittance id %lld, which does not exist (inserted)",
+            (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
+}
+
+/* Merge the records of one type (id order) with their entries ((ref_id, seq) order). For a
+ * remittance, also its voucher lines and postings, streamed in remittance order. */
+static int verify_type(vx *v, const rec_type *t)
+{
+    cursor rec, ent, lin, pos;
+    ledger_block k = {.sm3 = NULL};
+    bool remit = t == &types[T_REMIT];
+    int rc;
+    cur_init(&rec, v->db, t->page_sql, 1, &v->stats->rows);
+    cur_init(&ent, v->db, t->entries_sql, 2, &v->stats->rows);
+    cur_init(&lin, v->db,
+             LINE_SEL
+             "WHERE r.id >= ? AND (r.id, l.line_no) > (?, ?) ORDER BY r.id, l.line_no LIMIT ?",
+             2, &v->stats->rows);
+    cur_init(&pos, v->db,
+             POSTING_SEL "WHERE remittance_id >= ? AND (remittance_id, id) > (?, ?)"
+                         " ORDER BY remittance_id, id LIMIT ?",
+             2, &v->stats->rows);
+    if (remit) {
+        k.sm3 = hpf_sm3_new();
+        if ((rc = cur_next(&lin, v->err)) < 0 || (rc = cur_next(&pos, v->err)) < 0)
+            goto done;
+    }
+    if ((rc = cur_next(&rec, v->err)) < 0 || (rc = cur_next(&ent, v->err)) < 0)
+        goto done;
+    while (rec.has || ent.has) {
+        int64_t rid = rec.has ? rec.key[0] : INT64_MAX;
+        int64_t eid = ent.has ? ent.key[0] : INT64_MAX;
+        int64_t id = rid < eid ? rid : eid;
+        int64_t seq = 0, first_event = 0, created = 0;
+        char kind[40] = "";
+        /* The entries of this id: keep the latest snapshot. A record is created once: a second
+         * creation entry is an insertion (one that even carries a valid hash). */
+        while (ent.has && ent.key[0] == id) {
+            const char *ek = hpf_stmt_text(ent.st, 2);
+            if (!strcmp(ek, t->kinds[0]) && created) {
+                char name[96];
+                record_name(t, NULL, hpf_stmt_text(ent.st, 3), id, name, sizeof name);
+                problem(v, ent.key[1], "audit.entry_repeated",
+                        "entry seq %lld (%s) repeats the creation of %s, written at seq %lld (an "
+                        "entry was inserted)",
+                        (long long)ent.key[1], ek, name, (long long)created);
+            } else if (!strcmp(ek, t->kinds[0])) {
+                created = ent.key[1];
+            }
+            if (is_snapshot(t, ek)) {
+                seq = ent.key[1];
+                snprintf(kind, sizeof kind, "%s", ek);
+                hpf_buf_reset(&v->held);
+                const char *p = hpf_stmt_text(ent.st, 3);
+                put(&v->held, p, strlen(p));
+            } else if (!first_event) {
+                first_event = ent.key[1];
+            }
+            if ((rc = cur_next(&ent, v->err)) < 0)
+                goto done;
+        }
+        if (remit) {
+            /* Lines come joined to their remittance. A posting whose remittance id is below
+             * this one, and was not taken by it, names a remittance that has neither a row
+             * nor an entry. */
+            block_reset(&k);
+            while (lin.has && lin.key[0] <= id) {
+                if (lin.key[0] == id)
+                    block_line(&k, lin.st);
+                if ((rc = cur_next(&lin, v->err)) < 0)
+                    goto done;
+            }
+            while (pos.has && pos.key[0] <= id) {
+                if (pos.key[0] == id)
+                    block_posting(&k, pos.st, &v->c.bytes);
+                else
+                    orphan_posting(v, pos.st);
+                if ((rc = cur_next(&pos, v->err)) < 0)
+                    goto done;
+            }
+        }
+        if (rid == id) {
+            hpf_buf_reset(&v->now);
+            if (remit)
+                canon_remittance(&v->c, rec.st, &k);
+            else
+                t->canon(&v->c, rec.st);
+            if (judge(v, t, rec.st, id, seq, kind, first_event) && remit)
+                v->stats->postings += k.count;
+            if ((rc = cur_next(&rec, v->err)) < 0)
+                goto done;
+        } else {
+            if (remit)
+                block_discard(&k, &v->c.bytes);
+            judge(v, t, NULL, id, seq, kind, first_event);
+        }
+    }
+    while (pos.has) {
+        orphan_posting(v, pos.st);
+        if ((rc = cur_next(&pos, v->err)) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    cur_close(&rec);
+    cur_close(&ent);
+    cur_close(&lin);
+    cur_close(&pos);
+    hpf_buf_cleanup(&k.lines);
+    hpf_buf_cleanup(&k.postings);
+    hpf_sm3_free(k.sm3);
+    return rc;
+}
+
+/* Ledger rows that belong to no audited record: postings without a remittance, vouchers
+ * without a business record (newer than the genesis marks). */
+static int verify_orphans(vx *v)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(v->db, &st,
+                            "SELECT id FROM posting WHERE remittance_id IS NULL AND id > ?"
+                            " ORDER BY id LIMIT 1",
+                            v->err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, v->mark_posting);
+    rc = hpf_stmt_step(st, v->err);
+    if (rc == 1)
+        problem(v, INT64_MAX, "audit.record_unaudited",
+                "posting id %lld belongs to no audited business record (inserted)",
+                (long long)hpf_stmt_i64(st, 0));
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(v->db, &st,
+                        "SELECT v.id, v.voucher_no FROM voucher v WHERE v.id > ? AND NOT EXISTS"
+                        " (SELECT 1 FROM remittance r WHERE r.voucher_id = v.id) ORDER BY v.id"
+                        " LIMIT 1",
+                        v->err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, v->mark_voucher);
+    rc = hpf_stmt_step(st, v->err);
+    if (rc == 1)
+        problem(v, INT64_MAX, "audit.record_unaudited",
+                "voucher %.24s (id %lld) belongs to no audited business record (inserted)",
+                hpf_stmt_text(st, 1), (long long)hpf_stmt_i64(st, 0));
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err)
+{
+    vx v = {.db = db, .stats = stats, .err = err, .best = INT64_MAX};
+    int64_t genesis_seen = 0;
+    memset(stats, 0, sizeof *stats);
+    snprintf(stats->head, sizeof stats->head, "%s", ZERO_HASH);
+    v.c = (canon){.b = &v.now, .sm3 = hpf_sm3_new()};
+    int rc = verify_chain(&v, &genesis_seen);
+    if (rc == 0)
+        rc = verify_genesis(&v, genesis_seen != 0);
+    for (int t = 0; rc == 0 && t < NTYPES; t++)
+        rc = verify_type(&v, &types[t]);
+    if (rc == 0)
+        rc = verify_orphans(&v);
+    stats->bytes += v.c.bytes;
+    hpf_sm3_free(v.c.sm3);
+    hpf_buf_cleanup(&v.now);
+    hpf_buf_cleanup(&v.held);
+    hpf_buf_cleanup(&v.tmp);
+    if (rc < 0)
+        return rc;
+    return v.have ? HPF_ECONFLICT : 0;
+}

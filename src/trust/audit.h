@@ -1,0 +1,79 @@
+/*
+ * trust/audit: the tamper-evident audit chain (RULES 11.2, 11.3). Every business record and
+ * every session event is appended, inside the transaction that writes it, to one global hash
+ * chain (table audit_log): entry n holds hash_n = SM3(hash_{n-1} || canonical bytes of entry n),
+ * with hash_0 = 32 zero bytes. The entry's payload is the canonical form of the record it is
+ * about (fixed field order, pipe-separated, amounts in fen, dates YYYYMMDD); for a remittance it
+ * also carries the voucher with its lines and a digest of its postings.
+ *
+ * hpf_audit_verify recomputes the chain and, for every audited record, the payload from the
+ * rows as they are now, and names the first changed, deleted, inserted or reordered row, of the
+ * chain or of the records it covers. Formats and the threat model: docs/internals/audit.md.
+ *
+ * Appends run inside the caller's write transaction (same hpf_db, same commit). The chain head
+ * (table audit_head) is taken last, by an UPDATE whose row lock serialises appenders until they
+ * commit, so call the append after everything the entry covers is written.
+ */
+#ifndef HPF_TRUST_AUDIT_H
+#define HPF_TRUST_AUDIT_H
+
+#include "base/err.h"
+#include "store/db.h"
+
+#include <stdint.h>
+
+/* Entry kinds: stable strings, added, never renamed. A record kind snapshots a stored record
+ * (its payload is recomputed by the verifier); an event kind records something that leaves no
+ * row of its own (its payload is checked only as part of the chain). */
+#define HPF_AUDIT_EMPLOYER_REGISTERED "employer.registered" /* record: employer */
+#define HPF_AUDIT_MEMBER_OPENED       "member.opened"       /* record: member */
+#define HPF_AUDIT_USER_CREATED        "user.created"        /* record: app_user */
+#define HPF_AUDIT_REMITTANCE_POSTED   "remittance.posted"   /* record: remittance + voucher */
+#define HPF_AUDIT_SESSION_LOGIN       "session.login"       /* event on app_user */
+#define HPF_AUDIT_SESSION_LOGOUT      "session.logout"      /* event on app_user */
+#define HPF_AUDIT_SESSION_EXPIRED     "session.expired"     /* event on app_user */
+/* Reserved for reads of personal data (RULES 11.2), to be appended with hpf_audit_event by the
+ * consent and scope check once it exists (issue 4, authorisation): ref member id, payload
+ * "read/1|fields|purpose|authorisation_id|channel". Not written yet. */
+#define HPF_AUDIT_MEMBER_READ "member.read"
+
+/* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
+ * (an app_user id; 0 = the system). The payload is computed from the rows as they are in this
+ * transaction, so call it after the record, its voucher and its postings are written. Returns 0,
+ * HPF_EINTERNAL (not a record kind), HPF_ENOTFOUND (no such record: a bug of the caller) or a
+ * database error (HPF_EBUSY: run the whole business action again). */
+int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err);
+
+/* Append an event about `ref_table` row `ref_id` with the given payload (borrowed; canonical as
+ * docs/internals/audit.md describes: "name/1|field|field...", text fields escaped). Same errors
+ * as above. */
+int hpf_audit_event(hpf_db *db, int64_t actor, const char *kind, const char *ref_table,
+                    int64_t ref_id, const char *payload, hpf_err *err);
+
+/* A session event (login, logout, expiry) of login `user_id`, for the session whose token hash
+ * (the session table's key, 64 hex) is given: payload "session/1|SID|USER_ID", SID being the
+ * first 16 hex of the token hash. */
+int hpf_audit_session(hpf_db *db, int64_t actor, const char *kind, int64_t user_id,
+                      const char *token_hash, hpf_err *err);
+
+typedef struct hpf_audit_stats {
+    int64_t entries;   /* length of the chain */
+    int64_t records;   /* audited records compared with their latest entry */
+    int64_t postings;  /* postings folded into remittance digests */
+    int64_t uncovered; /* records older than the chain (genesis marks), not covered */
+    int64_t rows;      /* rows read in all */
+    int64_t bytes;     /* bytes hashed with SM3 */
+    int64_t problems;  /* problems found; the first in chain order is in err */
+    char head[65];     /* hash of the last entry (64 zeros for an empty chain) */
+} hpf_audit_stats;
+
+/* Verify the whole chain and every audited record, O(rows), in the caller's read transaction
+ * (hpf_db_begin_read: one snapshot). Returns 0 when everything holds; HPF_ECONFLICT with err
+ * naming the problem that comes first in chain order (entry seq, record, field; rule
+ * audit.entry_missing, audit.chain_link, audit.entry_hash, audit.head, audit.genesis,
+ * audit.entry_repeated, audit.record_changed, audit.record_missing or audit.record_unaudited)
+ * and stats->problems counting all of them; or a database error. stats is filled in either
+ * case. */
+int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err);
+
+#endif
