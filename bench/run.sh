@@ -8,7 +8,8 @@
 # Knobs (environment):
 #   BENCH_MEMBERS=100000 BENCH_EMPLOYERS=2000 BENCH_MONTHS=12   the demo population
 #   BENCH_DEMO_RUNS=3          hpf demo runs on SQLite (median)
-#   BENCH_PG_DEMO_RUNS=1       hpf demo runs on PostgreSQL (median; one run is about 6-10 min)
+#   BENCH_PG_DEMO_RUNS=1       hpf demo runs on PostgreSQL (median; one run takes about 10 min)
+#   BENCH_VERIFY_RUNS=1        timed hpf verify runs after the demo (median)
 #   BENCH_DURATION=10          seconds of each wrk read load (balance read, static file)
 #   BENCH_WRITE_DURATION=20    seconds of each remittance load
 #   BENCH_WRITE_CONNS=8        concurrent remittance clients (wrk connections, 2 threads)
@@ -19,7 +20,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 build=${1:-build}
-hpf=$repo/$build/hpf
 out=bench/out
 mkdir -p "$out"
 MEMBERS=${BENCH_MEMBERS:-100000}
@@ -27,6 +27,7 @@ EMPLOYERS=${BENCH_EMPLOYERS:-2000}
 MONTHS=${BENCH_MONTHS:-12}
 DEMO_RUNS=${BENCH_DEMO_RUNS:-3}
 PG_DEMO_RUNS=${BENCH_PG_DEMO_RUNS:-1}
+VERIFY_RUNS=${BENCH_VERIFY_RUNS:-1}
 DURATION=${BENCH_DURATION:-10}
 WDURATION=${BENCH_WRITE_DURATION:-20}
 WCONNS=${BENCH_WRITE_CONNS:-8}
@@ -44,6 +45,17 @@ WRITE_DATE=2031-11-15
 export HPF_BUSINESS_DATE=$DEMO_DATE
 
 work=$(mktemp -d /tmp/hpf-bench.XXXXXX)
+# A private copy of the binary: a rebuild of BUILD_DIR during the run does not change what is
+# measured half-way.
+case $build in /*) cp "$build/hpf" "$work/hpf" ;; *) cp "$repo/$build/hpf" "$work/hpf" ;; esac
+hpf=$work/hpf
+# the commit the binary was built from (BUILD_DIR may sit in another checkout)
+src=$repo
+case $build in /*) src=$(git -C "$build" rev-parse --show-toplevel 2>/dev/null || echo "$repo") ;; esac
+rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
+if [ -n "$(git -C "$src" status --porcelain -- src sql meson.build 2>/dev/null)" ]; then
+  rev="$rev + uncommitted changes in src/ or sql/"
+fi
 pgdir=
 srv_pid=
 t_start=$(date +%s)
@@ -56,13 +68,13 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  [ -n "$pgdir" ] && scripts/pgtest.sh stop "$pgdir" >/dev/null 2>&1 || true
+  if [ -n "$pgdir" ]; then scripts/pgtest.sh stop "$pgdir" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { echo "bench: $*" >&2; }
+say() { echo "bench: [$(($(date +%s) - t_start)) s] $*" >&2; }
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 calc() { echo "$*" | bc -l; }
@@ -103,7 +115,11 @@ for _ in 1 2 3; do
 done | median >"$work/sq_commit"
 sq_commit=$(cat "$work/sq_commit")
 
-pg_bulk= pgb_tps= pgb_lat=
+pg_bulk='' pgb_tps='' pgb_lat=
+if [[ " $STORES " == *" postgres "* ]] && [ ! -x "$PGBIN/pgbench" ]; then
+  say "no PostgreSQL 15 in $PGBIN (scripts/deps.sh bench installs it): SQLite only"
+  STORES=${STORES/postgres/}
+fi
 if [[ " $STORES " == *" postgres "* ]]; then
   say "PostgreSQL 15: throwaway cluster"
   pgdir=$(mktemp -d /tmp/hpf-bench-pg.XXXXXX)
@@ -256,14 +272,21 @@ bench_store() { # STORE
   for i in $(seq "$runs"); do
     fresh_store "$s"
     t0=$(now)
+    # progress lines on stderr, stamped as they come: where account opening ends
     # shellcheck disable=SC2046
     "$hpf" demo $(store_args "$s") --employers "$EMPLOYERS" --members "$MEMBERS" \
-      --months "$MONTHS" --seed 7 >"$work/logins-$s" 2>"$work/demo-$s.log"
+      --months "$MONTHS" --seed 7 2>&1 >"$work/logins-$s" |
+      while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done >"$work/demo-$s.log"
     t1=$(now)
     calc "$t1 - $t0" | tee -a "$work/demo_runs-$s" >/dev/null
     say "$s: demo run $i: $(fmt1 "$(calc "$t1 - $t0")") s"
   done
   R[$s.demo_secs]=$(median <"$work/demo_runs-$s")
+  # the last run: opening the accounts, then posting the months
+  local opened
+  opened=$(awk '/ members$/ && !/remitted/ {t = $1} END {print t}' "$work/demo-$s.log")
+  R[$s.open_secs]=$(calc "$opened - $t0")
+  R[$s.post_secs]=$(calc "$t1 - $opened")
   R[$s.demo_all]=$(sort -g "$work/demo_runs-$s" | xargs printf '%.1f ' | sed 's/ $//')
   if [ "$s" = postgres ]; then
     # What an operator does after a bulk load: fresh planner statistics, a checkpoint.
@@ -278,9 +301,9 @@ bench_store() { # STORE
     postgres) R[$s.bytes]=$(pgsql -d hpf_demo -c "SELECT pg_database_size('hpf_demo')") ;;
   esac
 
-  say "$s: hpf verify (3 runs) and a raw scan of the postings"
+  say "$s: hpf verify ($VERIFY_RUNS run(s)) and a raw scan of the postings"
   : >"$work/verify_runs-$s"
-  for _ in 1 2 3; do
+  for _ in $(seq "$VERIFY_RUNS"); do
     t0=$(now)
     # shellcheck disable=SC2046
     "$hpf" verify $(store_args "$s") >"$work/verify-$s.txt"
@@ -341,8 +364,12 @@ bench_store() { # STORE
   R[$s.rows_rps]=$(calc "${R[$s.remit_rows]} / ${R[$s.wsecs]}")
   R[$s.retry_per]=$(calc "${R[$s.retries]} / ($nrem + (${nrem} == 0))")
   stop_server
+  say "$s: hpf verify after the load"
+  t0=$(now)
   # shellcheck disable=SC2046
   R[$s.verify_after]=$("$hpf" verify $(store_args "$s") 2>&1 || true)
+  R[$s.verify_after_secs]=$(calc "$(now) - $t0")
+  R[$s.postings_after]=$(store_sql "$s" "SELECT count(*) FROM posting")
 }
 
 for s in $STORES; do bench_store "$s"; done
@@ -361,7 +388,7 @@ name_of() { case $1 in sqlite) echo SQLite ;; postgres) echo "PostgreSQL 15" ;; 
 
 elapsed=$(($(date +%s) - t_start))
 {
-  echo "# HPF bench results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'), bench/run.sh took ${elapsed} s)"
+  echo "# HPF bench results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rev; bench/run.sh took ${elapsed} s)"
   echo
   echo "## Anchors (this run)"
   echo
@@ -382,10 +409,10 @@ elapsed=$(($(date +%s) - t_start))
     echo "| What | Figure | Baseline (same run) | Ratio |"
     echo "|---|---|---|---|"
     demo_rows_s=$(calc "${R[$s.rows]} / ${R[$s.demo_secs]}")
-    echo "| \`hpf demo --employers $EMPLOYERS --members $MEMBERS --months $MONTHS\` | $(fmt1 "${R[$s.demo_secs]}") s (median of $(wc -l <"$work/demo_runs-$s"): ${R[$s.demo_all]}); $(thou "${R[$s.rows]}") rows ($(thou "${R[$s.postings]}") postings): $(thou "$demo_rows_s") rows/s | 1 M rows in one transaction: $(thou "$b") rows/s | $(fmt3 "$(calc "$demo_rows_s / $b")") |"
+    echo "| \`hpf demo --employers $EMPLOYERS --members $MEMBERS --months $MONTHS\` | $(fmt1 "${R[$s.demo_secs]}") s (median of $(wc -l <"$work/demo_runs-$s"): ${R[$s.demo_all]}); $(thou "${R[$s.rows]}") rows ($(thou "${R[$s.postings]}") postings): $(thou "$demo_rows_s") rows/s. Last run: accounts opened in $(fmt1 "${R[$s.open_secs]}") s, months posted in $(fmt1 "${R[$s.post_secs]}") s ($(thou "$(calc "${R[$s.postings]} / ${R[$s.post_secs]}")") member postings/s, one connection) | 1 M rows in one transaction: $(thou "$b") rows/s | $(fmt3 "$(calc "$demo_rows_s / $b")") |"
     v_rows_s=$(calc "${R[$s.rows]} / ${R[$s.verify_secs]}")
     scan_s=$(calc "${R[$s.postings]} / ${R[$s.scan_secs]}")
-    echo "| \`hpf verify\` on that database | $(fmt1 "${R[$s.verify_secs]}") s (median of 3): $(thou "$v_rows_s") rows/s | one aggregate scan of posting through the CLI: $(fmt1 "${R[$s.scan_secs]}") s, $(thou "$scan_s") rows/s | $(fmt3 "$(calc "$v_rows_s / $scan_s")") |"
+    echo "| \`hpf verify\` on that database | $(fmt1 "${R[$s.verify_secs]}") s (median of $VERIFY_RUNS): $(thou "$v_rows_s") rows/s | one aggregate scan of posting through the CLI: $(fmt1 "${R[$s.scan_secs]}") s, $(thou "$scan_s") rows/s | $(fmt3 "$(calc "$v_rows_s / $scan_s")") |"
     rr=${R[$s.remit_rps]}
     echo "| Remittances POSTed over HTTPS, wrk -t2 -c$WCONNS -d${WDURATION}s, one employer-month each | $(fmt1 "$rr") remittances/s, $(thou "${R[$s.rows_rps]}") member postings/s ($(thou "${R[$s.remits]}") remittances, $(fmt1 "$(calc "${R[$s.remit_rows]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") members each); p50 ${R[$s.remit_p50]}, p99 ${R[$s.remit_p99]}; retries ${R[$s.retries]} ($(fmt3 "${R[$s.retry_per]}") per remittance)$([ -n "${R[$s.remit_bad]}" ] && echo ", non-2xx ${R[$s.remit_bad]}") | $alabel: $(fmt0 "$aval")/s | $(fmt3 "$(calc "$rr / $aval")") (postings: $(fmt3 "$(calc "${R[$s.rows_rps]} / $aval")")) |"
     if [ "$s" = postgres ]; then
@@ -397,7 +424,7 @@ elapsed=$(($(date +%s) - t_start))
     echo "| Database size after the demo | $(fmt1 "$(calc "${R[$s.bytes]} / 1048576")") MiB ($(fmt0 "$(calc "${R[$s.bytes]} / $MEMBERS")") bytes per member) | | |"
     echo
     echo "- after the demo: ${R[$s.verify_out]}"
-    echo "- after the remittance load: ${R[$s.verify_after]}"
+    echo "- after the remittance load ($(fmt1 "${R[$s.verify_after_secs]}") s, $(thou "${R[$s.postings_after]}") postings): ${R[$s.verify_after]}"
     [ "$s" = postgres ] && echo "- ANALYZE + CHECKPOINT after the demo (not in the demo time): $(fmt1 "${R[$s.analyze]}") s"
   done
   echo
