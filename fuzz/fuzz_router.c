@@ -60,6 +60,14 @@ typedef struct rpat {
     rseg segs[HPF_ROUTER_MAX_SEGS];
 } rpat;
 
+/* Append s to the NUL-terminated text in dst (capacity cap), truncating: no strcat. */
+static void append(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(dst);
+    if (n < cap)
+        snprintf(dst + n, cap - n, "%s", s);
+}
+
 static int hexv(char c)
 {
     if (c >= '0' && c <= '9')
@@ -217,9 +225,9 @@ static void check_request(const hpf_router *r, const rtable *t, const char *meth
                 char word[16];
                 snprintf(word, sizeof word, " %s,", t->routes[i].method);
                 if (!strstr(allow_want, word))
-                    strcat(allow_want, word);
+                    append(allow_want, sizeof allow_want, word);
                 if (!strcmp(t->routes[i].method, "GET") && !strstr(allow_want, " HEAD,"))
-                    strcat(allow_want, " HEAD,");
+                    append(allow_want, sizeof allow_want, " HEAD,");
                 continue;
             }
             if (want == 0) {
@@ -272,7 +280,7 @@ static void check_request(const hpf_router *r, const rtable *t, const char *meth
             CHECK(strstr(allow_want, word), "%s %s: allow names%s reference \"%s\"", method, path,
                   word, allow_want);
             CHECK(!strstr(norm, word), "%s %s: allow repeats%s", method, path, word);
-            strcat(norm, word);
+            append(norm, sizeof norm, word);
             w += len;
             if (*w) {
                 CHECK(w[1] == ' ', "%s %s: allow \"%s\" separated by \", \"", method, path, allow);
@@ -413,11 +421,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < own.n; i++) {
             char path[MAX_LINE * 2] = "";
             for (int k = 0; k < own.pats[i].n; k++) {
-                strcat(path, "/");
-                strcat(path, own.pats[i].segs[k].capture ? "v" : own.pats[i].segs[k].text);
+                append(path, sizeof path, "/");
+                append(path, sizeof path, own.pats[i].segs[k].capture ? "v" : own.pats[i].segs[k].text);
             }
             if (!path[0])
-                strcpy(path, "/");
+                snprintf(path, sizeof path, "/");
             check_request(r, t, own.routes[i].method, path);
             check_request(r, t, "HEAD", path);
         }
