@@ -45,17 +45,6 @@ WRITE_DATE=2031-11-15
 export HPF_BUSINESS_DATE=$DEMO_DATE
 
 work=$(mktemp -d /tmp/hpf-bench.XXXXXX)
-# A private copy of the binary: a rebuild of BUILD_DIR during the run does not change what is
-# measured half-way.
-case $build in /*) cp "$build/hpf" "$work/hpf" ;; *) cp "$repo/$build/hpf" "$work/hpf" ;; esac
-hpf=$work/hpf
-# the commit the binary was built from (BUILD_DIR may sit in another checkout)
-src=$repo
-case $build in /*) src=$(git -C "$build" rev-parse --show-toplevel 2>/dev/null || echo "$repo") ;; esac
-rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
-if [ -n "$(git -C "$src" status --porcelain -- src sql meson.build 2>/dev/null)" ]; then
-  rev="$rev + uncommitted changes in src/ or sql/"
-fi
 pgdir=
 srv_pid=
 t_start=$(date +%s)
@@ -73,6 +62,18 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# A private copy of the binary: a rebuild of BUILD_DIR during the run does not change what is
+# measured half-way.
+case $build in /*) cp "$build/hpf" "$work/hpf" ;; *) cp "$repo/$build/hpf" "$work/hpf" ;; esac
+hpf=$work/hpf
+# the commit the binary was built from (BUILD_DIR may sit in another checkout)
+src=$repo
+case $build in /*) src=$(git -C "$build" rev-parse --show-toplevel 2>/dev/null || echo "$repo") ;; esac
+rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
+if [ -n "$(git -C "$src" status --porcelain -- src sql meson.build 2>/dev/null)" ]; then
+  rev="$rev + uncommitted changes in src/ or sql/"
+fi
 
 say() { echo "bench: [$(($(date +%s) - t_start)) s] $*" >&2; }
 now() { date +%s.%N; }
