@@ -1,7 +1,8 @@
 /*
  * fuzz_json_body: request bodies through the server's own decoding and field checking, as the
  * API handlers do it, and every refusal through the problem+json writer:
- *   1. hpf_http_json_body (http/server.c): Content-Type check, jansson with
+ *   1. hpf_http_json_decode (http/server.c, what hpf_http_json_body calls): Content-Type
+ *      check, jansson with
  *      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, "must be an object";
  *   2. api_check (api/common.c) against the field list of every request body the API takes
  *      (login, registration, employer + agent, member, remittance + rows), then the conversions
@@ -16,10 +17,7 @@
  * Input: the body bytes. An input whose first byte is '#' carries its Content-Type on that first
  * line ("#text/plain; charset=utf-8\n{...}"); otherwise the Content-Type is application/json.
  *
- * hpf_http_json_body reads the Content-Type through libmicrohttpd from the connection of a
- * request in flight. There is none here, so this file defines MHD_lookup_connection_value
- * itself (the linker binds server.c's call to this definition, not the library's) and hands
- * the request a zeroed stand-in connection context. The field lists below copy the static ones
+ * The field lists below copy the static ones
  * of the handlers in src/api/ (session.c, employers.c, members.c, remittances.c): keep them in
  * step (fuzz/README.md says so too).
  */
@@ -28,7 +26,6 @@
 #include "base/parse.h"
 #include "domain/ids.h"
 
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,22 +44,6 @@
     } while (0)
 
 #define REQUEST_ID "req-00000000000000ff"
-
-/* ---- the stand-in for libmicrohttpd's header lookup ---- */
-
-static const char *g_content_type;
-
-const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum MHD_ValueKind kind,
-                                        const char *key)
-{
-    (void)connection;
-    if (kind == MHD_HEADER_KIND && !strcasecmp(key, "Content-Type"))
-        return g_content_type;
-    return NULL;
-}
-
-/* server.c reads its connection context from req->conn: all zeros here. */
-static _Alignas(64) unsigned char fake_ctx[4096];
 
 /* ---- the field lists of the handlers (copies: see the header) ---- */
 
@@ -364,7 +345,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         blen = nl ? size - (size_t)(nl + 1 - body) : 0;
         body = nl ? nl + 1 : body + size;
     }
-    g_content_type = ct;
 
     char *copy = malloc(blen + 1); /* the server's bodies are NUL-terminated */
     memcpy(copy, body, blen);
@@ -377,12 +357,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .request_id = REQUEST_ID,
                            .remote_ip = "127.0.0.1",
                            .arena = arena,
-                           .conn = fake_ctx,
                            .route_pattern = "/api/v1/fuzz"};
 
     json_t *obj = NULL;
     hpf_err err = HPF_ERR_INIT;
-    int rc = hpf_http_json_body(&g_req, &obj, &err);
+    int rc = hpf_http_json_decode(ct, copy, blen, &obj, &err);
     if (!ref_content_type(ct)) {
         CHECK(rc == HPF_EMEDIA && !strcmp(err.rule, "http.content_type"),
               "Content-Type \"%s\" accepted (%d)", ct, rc);
@@ -392,7 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_error_t je;
         json_t *ref = json_loadb(copy, blen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         bool want = ref && json_is_object(ref);
-        CHECK((rc == 0) == want, "hpf_http_json_body %d, jansson object %d", rc, want);
+        CHECK((rc == 0) == want, "hpf_http_json_decode %d, jansson object %d", rc, want);
         if (rc < 0)
             CHECK(!strcmp(err.rule, "json.syntax") || !strcmp(err.rule, "json.duplicate_key") ||
                       !strcmp(err.rule, "json.not_object"),

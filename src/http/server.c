@@ -372,15 +372,22 @@ static bool content_type_is_json(const char *ct)
 
 int hpf_http_json_body(hpf_http_req *req, json_t **out, hpf_err *err)
 {
+    return hpf_http_json_decode(hpf_http_header(req, "Content-Type"), req->body, req->body_len, out,
+                                err);
+}
+
+int hpf_http_json_decode(const char *content_type, const char *body, size_t body_len,
+                         json_t **out, hpf_err *err)
+{
     json_error_t je;
     *out = NULL;
-    if (!content_type_is_json(hpf_http_header(req, "Content-Type")))
+    if (!content_type_is_json(content_type))
         return hpf_err_field(err, HPF_EMEDIA, "Content-Type", "http.content_type",
                              "Content-Type must be application/json");
-    if (req->body_len == 0)
+    if (body_len == 0)
         return hpf_err_field(err, HPF_EINVAL, "", "json.syntax",
                              "the request body is empty; a JSON object is expected");
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *j = json_loadb(body, body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         /* je.text may quote the input: keep it printable ASCII */
         for (char *p = je.text; *p; p++)

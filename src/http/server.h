@@ -109,6 +109,10 @@ void hpf_http_problem(hpf_http_req *req, hpf_http_resp *resp, const hpf_err *err
  * HPF_EMEDIA (415) unless Content-Type is application/json (a charset=utf-8 parameter is fine),
  * HPF_EINVAL (400) for broken JSON, duplicate keys, a non-object, or bytes that are not UTF-8. */
 int hpf_http_json_body(hpf_http_req *req, json_t **out, hpf_err *err);
+/* The same decoding without a request: the Content-Type value (NULL when absent) and the body
+ * bytes. Pure; what hpf_http_json_body calls, and what the fuzz target drives directly. */
+int hpf_http_json_decode(const char *content_type, const char *body, size_t body_len,
+                         json_t **out, hpf_err *err);
 /* Set status and a JSON body; steals the reference to `obj`. */
 void hpf_http_json(hpf_http_resp *resp, int status, json_t *obj);
 

@@ -6,14 +6,11 @@
 // disabled (PostgreSQL, ALTER TABLE ... DISABLE TRIGGER USER in a copy of the database) first.
 // Runs on the store of HPF_TEST_STORE. Contract: README "The hpf command".
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { employerWithMembers, idemKey, newIdNumber, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
 import { assertOk } from '../lib/problem.mjs';
-import { BUSINESS_DATE, STORE, client, createStore, freshDbName, login, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
+import { BUSINESS_DATE, STORE, client, createStore, forgedCopy, login, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
 
 const PERIOD = BUSINESS_DATE.slice(0, 7);
 const OK_LINE = /^hpf audit verify: ok \((\d+) entries, head [0-9a-f]{16}; (\d+) records and (\d+) postings match their entries, 0 older than the chain; \d+ rows, [\d.]+ MB hashed in [\d.]+ s: \d+ rows\/s, [\d.]+ MB\/s = [\d.]+ of raw SM3 at [\d.]+ MB\/s\)\n$/;
@@ -173,22 +170,7 @@ async function dumpEntries(s) {
 
 const quote = (s) => `'${String(s).replace(/'/g, "''")}'`;
 
-/** A copy of the clean store with `sql` applied; resolves the `hpf` options that select it. */
-async function forged(name, sql) {
-  if (STORE === 'postgres') {
-    const db = freshDbName('forged');
-    const pg = clean.cluster;
-    await pg.createdb(db, clean.dbName);
-    forgedStores.push({ drop: () => pg.dropdb(db) });
-    await pg.sql(db, sql);
-    return ['--data-dir', clean.dataDir, '--db', pg.url(db)];
-  }
-  const dir = path.join(clean.dataDir, 'forged', name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(clean.dataDir, 'hpf.db'), path.join(dir, 'hpf.db'));
-  execFileSync('sqlite3', [path.join(dir, 'hpf.db'), sql]);
-  return ['--data-dir', dir];
-}
+const forged = (name, sql) => forgedCopy(clean, forgedStores, name, sql);
 
 // The attacker's first step: lift the append-only and immutable rules.
 const OPEN = STORE === 'postgres'

@@ -5,11 +5,8 @@
 // Runs on the store of HPF_TEST_STORE. Contract: README "The hpf command"; invariants:
 // ledger/verify.h.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { STORE, createStore, freshDbName, populate, runHpf } from '../lib/server.mjs';
+import { STORE, createStore, forgedCopy, populate, runHpf } from '../lib/server.mjs';
 
 let clean; // the demo store every forgery copies
 const forgedStores = [];
@@ -23,22 +20,7 @@ after(async () => {
   await clean?.drop();
 });
 
-/** A copy of the clean demo with `sql` applied; resolves the `hpf` options that select it. */
-async function forged(name, sql) {
-  if (STORE === 'postgres') {
-    const db = freshDbName('forged');
-    const pg = clean.cluster;
-    await pg.createdb(db, clean.dbName);
-    forgedStores.push({ drop: () => pg.dropdb(db) });
-    await pg.sql(db, sql);
-    return ['--data-dir', clean.dataDir, '--db', pg.url(db)];
-  }
-  const dir = path.join(clean.dataDir, 'forged', name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(clean.dataDir, 'hpf.db'), path.join(dir, 'hpf.db'));
-  execFileSync('sqlite3', [path.join(dir, 'hpf.db'), sql]);
-  return ['--data-dir', dir];
-}
+const forged = (name, sql) => forgedCopy(clean, forgedStores, name, sql);
 
 const verify = (args) => runHpf(['verify', ...args]);
 

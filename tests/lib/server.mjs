@@ -219,6 +219,27 @@ export function testCluster() {
 
 let dbSeq = 0;
 /** A fresh database name: lower case, unique within the cluster. */
+/**
+ * A copy of a populated store `clean` (from createStore + populate) with `sql` applied, for
+ * forgery tests: a new database on PostgreSQL (its drop is pushed onto `drops`), a copied
+ * SQLite file otherwise. Resolves the `hpf` options that select the copy.
+ */
+export async function forgedCopy(clean, drops, name, sql) {
+  if (STORE === 'postgres') {
+    const db = freshDbName('forged');
+    const pg = clean.cluster;
+    await pg.createdb(db, clean.dbName);
+    drops.push({ drop: () => pg.dropdb(db) });
+    await pg.sql(db, sql);
+    return ['--data-dir', clean.dataDir, '--db', pg.url(db)];
+  }
+  const dir = path.join(clean.dataDir, 'forged', name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(clean.dataDir, 'hpf.db'), path.join(dir, 'hpf.db'));
+  execFileSync('sqlite3', [path.join(dir, 'hpf.db'), sql]);
+  return ['--data-dir', dir];
+}
+
 export function freshDbName(tag = 't') {
   dbSeq += 1;
   return `hpf_${tag}_${process.pid}_${dbSeq}_${crypto.randomBytes(3).toString('hex')}`;
