@@ -173,8 +173,10 @@ fresh_store() { # STORE: empty data dir and database
 
 start_server() { # STORE BUSINESS_DATE
   # shellcheck disable=SC2046
+  # --session-step-up-s: the remittance load outlasts the five minutes after which money routes
+  # ask for the second factor again; one login drives it.
   HPF_BUSINESS_DATE=$2 "$hpf" serve $(store_args "$1") --listen 127.0.0.1:0 --web-dir web/dist \
-    --threads "$THREADS" >"$work/serve-$1.out" 2>>"$work/serve-$1.err" &
+    --threads "$THREADS" --session-step-up-s 86400 >"$work/serve-$1.out" 2>>"$work/serve-$1.err" &
   srv_pid=$!
   for _ in $(seq 200); do grep -q serving "$work/serve-$1.out" 2>/dev/null && break; sleep 0.1; done
   url=$(sed -n 's/^hpf: serving //p' "$work/serve-$1.out")
@@ -184,9 +186,15 @@ start_server() { # STORE BUSINESS_DATE
   }
 }
 
-login() { # USER PASS COOKIEJAR -> session JSON on stdout
+login() { # ROLE LOGINS_FILE COOKIEJAR -> session JSON on stdout
+  # The demo login of ROLE (operator or agent: password and a TOTP code computed from the
+  # secret on its line by `hpf totp`; members log in with an SMS code, which needs hpf-sim:
+  # the benchmarks read as the operator instead).
+  local user pass secret
+  read -r _ _ user pass secret < <(grep "^login $1 " "$2" | head -1)
   curl -sfk -c "$3" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$2\"}" "$url/api/v1/session"
+    -d "{\"username\":\"$user\",\"password\":\"$pass\",\"totp\":\"$("$hpf" totp "$secret")\"}" \
+    "$url/api/v1/session"
 }
 metric() { # NAME -> value from /metrics (0 when not yet present)
   curl -sfk "$url/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
@@ -232,8 +240,12 @@ fs.writeFileSync(outFile, keep.join('\n') + '\n');
 agent.destroy();
 JS
 
-# wrk: each request POSTs one full employer-month (Idempotency-Key unique to it). Thread t of T
-# takes requests t, t+T, t+2T, ...; request k is employer k mod E, month first + k div E.
+# wrk: maker-checker, two requests per remittance with two sessions (docs/internals/approval.md).
+# A thread's next request approves, as the checker (a second operator), the oldest approval that
+# one of its submits got back (202); when none waits, it submits the next employer-month as the
+# maker (the demo operator: scope over every employer), with an Idempotency-Key unique to it.
+# Thread t of T takes submits t, t+T, t+2T, ...; submit k is employer k mod E, month
+# first + k div E.
 cat >"$work/remit.lua" <<'LUA'
 local nthreads = 0
 function setup(thread)
@@ -241,8 +253,12 @@ function setup(thread)
   nthreads = nthreads + 1
 end
 local emps, nemp, k, step, first, nper, tag = {}, 0, 0, 1, 0, 1, "b"
+local maker, checker = {}, {}
+local waiting, head, tail = {}, 1, 0 -- approval ids to approve, oldest first
 function init(args)
   step, first, nper, tag = tonumber(args[2]), tonumber(args[3]), tonumber(args[4]), args[5]
+  maker = { cookie = "hpf_session=" .. args[6], csrf = args[7] }
+  checker = { cookie = "hpf_session=" .. args[8], csrf = args[9] }
   for line in io.lines(args[1]) do
     local dwzh, total, rows = line:match("^([^\t]+)\t([^\t]+)\t(.*)$")
     nemp = nemp + 1
@@ -250,16 +266,37 @@ function init(args)
   end
   k = tid
 end
+local function headers(who)
+  local h = {}
+  for name, v in pairs(wrk.headers) do h[name] = v end
+  h["Cookie"] = who.cookie
+  h["X-CSRF-Token"] = who.csrf
+  return h
+end
 function request()
+  if head <= tail then
+    local id = waiting[head]
+    waiting[head] = nil
+    head = head + 1
+    return wrk.format("POST", "/api/v1/approvals/" .. id .. "/approve", headers(checker))
+  end
   local e = emps[(k % nemp) + 1]
   local m = first + math.floor(k / nemp) % nper
   k = k + step
   local period = string.format("%04d-%02d", math.floor(m / 12), m % 12 + 1)
-  local h = {}
-  for name, v in pairs(wrk.headers) do h[name] = v end
+  local h = headers(maker)
   h["Idempotency-Key"] = tag .. "-" .. e[1] .. "-" .. period
   return wrk.format("POST", "/api/v1/employers/" .. e[1] .. "/remittances", h,
     '{"period":"' .. period .. '","total":"' .. e[2] .. '","rows":' .. e[3] .. '}')
+end
+function response(status, hdrs, body)
+  if status == 202 then
+    local id = body:match('"approval_id":(%d+)')
+    if id then
+      tail = tail + 1
+      waiting[tail] = id
+    end
+  end
 end
 LUA
 
@@ -319,12 +356,29 @@ bench_store() { # STORE
   done | median >"$work/scan-$s"
   R[$s.scan_secs]=$(cat "$work/scan-$s")
 
+  # hpf audit verify prints its own throughput next to one core's raw SM3 speed measured in the
+  # same process: one connection, then one per processor (--jobs 0 = automatic).
+  say "$s: hpf audit verify (one connection, then automatic parallel parts)"
+  for j in 1 auto; do
+    # shellcheck disable=SC2046
+    "$hpf" audit verify $(store_args "$s") $([ "$j" = 1 ] && echo --jobs 1) >"$work/audit-$s-$j.txt" 2>&1 || true
+    R[$s.audit_$j]=$(cat "$work/audit-$s-$j.txt")
+  done
+
+  # A second operator, the checker of the remittance load, in a logins file of its own (the
+  # line format of `hpf demo`: login ROLE USERNAME PASSWORD TOTP_SECRET).
+  local cpass='Second#2026bench' curi
+  # shellcheck disable=SC2046
+  curi=$(echo "$cpass" | "$hpf" user add-operator --username checker --name 复核员 $(store_args "$s") |
+    grep '^otpauth://')
+  echo "login operator checker $cpass $(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<<"$curi")" \
+    >"$work/logins-$s-checker"
+
   say "$s: wrk reads ($DURATION s each)"
   start_server "$s" "$WRITE_DATE"
-  local muser mpass acct token
-  read -r _ _ muser mpass < <(grep '^login member' "$work/logins-$s" | head -1)
-  login "$muser" "$mpass" "$work/cookies-m-$s" >"$work/session-m-$s.json"
-  acct=$(sed -n 's/.*"account_no":"\([0-9X]*\)".*/\1/p' "$work/session-m-$s.json")
+  local acct token
+  login operator "$work/logins-$s" "$work/cookies-m-$s" >"$work/session-m-$s.json"
+  acct=$(store_sql "$s" "SELECT account_no FROM member ORDER BY id LIMIT 1")
   token=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-m-$s")
   wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: hpf_session=$token" \
     "$url/api/v1/members/$acct" >"$work/wrk_api-$s.txt" 2>&1
@@ -336,10 +390,14 @@ bench_store() { # STORE
   R[$s.static_p99]=$(p99 "$work/wrk_static-$s.txt")
 
   say "$s: remittance rosters, then wrk POST remittances (${WDURATION} s, $WCONNS connections)"
-  login operator 'Operator#2026' "$work/cookies-o-$s" >"$work/session-o-$s.json"
-  local otoken csrf r0 n0 x0 nrem
+  login operator "$work/logins-$s" "$work/cookies-o-$s" >"$work/session-o-$s.json"
+  # The checker: a second operator (maker-checker: nobody approves their own request).
+  login operator "$work/logins-$s-checker" "$work/cookies-c-$s" >"$work/session-c-$s.json"
+  local otoken csrf ctoken ccsrf r0 n0 x0 nrem
   otoken=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-o-$s")
   csrf=$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$work/session-o-$s.json")
+  ctoken=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-c-$s")
+  ccsrf=$(sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p' "$work/session-c-$s.json")
   store_sql "$s" "SELECT account_no FROM employer ORDER BY id" >"$work/employers-$s"
   node "$work/rosters.mjs" "$url" "hpf_session=$otoken" "$csrf" "$work/employers-$s" \
     "${DEMO_DATE:0:7}" "$work/rosters-$s.tsv"
@@ -350,12 +408,19 @@ bench_store() { # STORE
   r0=$(metric hpf_remittances_posted_total)
   n0=$(metric hpf_remittance_rows_posted_total)
   x0=$(metric hpf_request_retries_total)
+  local a0 ans0
+  a0=$(metric hpf_audit_appends_total)
+  ans0=$(metric hpf_audit_append_nanoseconds_total)
   wrk -t2 -c"$WCONNS" -d"${WDURATION}s" --latency --timeout 30s -s "$work/remit.lua" \
-    -H "Cookie: hpf_session=$otoken" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
-    "$url" -- "$work/rosters-$s.tsv" 2 "$first" $((last - first + 1)) "b$$" >"$work/wrk_remit-$s.txt" 2>&1
+    -H 'Content-Type: application/json' \
+    "$url" -- "$work/rosters-$s.tsv" 2 "$first" $((last - first + 1)) "b$$" \
+    "$otoken" "$csrf" "$ctoken" "$ccsrf" >"$work/wrk_remit-$s.txt" 2>&1
   R[$s.remits]=$(($(metric hpf_remittances_posted_total) - r0))
   R[$s.remit_rows]=$(($(metric hpf_remittance_rows_posted_total) - n0))
   R[$s.retries]=$(($(metric hpf_request_retries_total) - x0))
+  R[$s.appends]=$(($(metric hpf_audit_appends_total) - a0))
+  R[$s.append_ns]=$(($(metric hpf_audit_append_nanoseconds_total) - ans0))
+  R[$s.remit_avg]=$(awk '$1 == "Latency" {v = $2; if (v ~ /us$/) print v / 1000; else if (v ~ /ms$/) print v + 0; else print v * 1000}' "$work/wrk_remit-$s.txt")
   R[$s.wsecs]=$(wrk_secs "$work/wrk_remit-$s.txt")
   R[$s.remit_p50]=$(awk '$1 == "50%" {print $2}' "$work/wrk_remit-$s.txt")
   R[$s.remit_p99]=$(p99 "$work/wrk_remit-$s.txt")
@@ -415,13 +480,25 @@ elapsed=$(($(date +%s) - t_start))
     scan_s=$(calc "${R[$s.postings]} / ${R[$s.scan_secs]}")
     echo "| \`hpf verify\` on that database | $(fmt1 "${R[$s.verify_secs]}") s (median of $VERIFY_RUNS): $(thou "$v_rows_s") rows/s | one aggregate scan of posting through the CLI: $(fmt1 "${R[$s.scan_secs]}") s, $(thou "$scan_s") rows/s | $(fmt3 "$(calc "$v_rows_s / $scan_s")") |"
     rr=${R[$s.remit_rps]}
-    echo "| Remittances POSTed over HTTPS, wrk -t2 -c$WCONNS -d${WDURATION}s, one employer-month each | $(fmt1 "$rr") remittances/s, $(thou "${R[$s.rows_rps]}") member postings/s ($(thou "${R[$s.remits]}") remittances, $(fmt1 "$(calc "${R[$s.remit_rows]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") members each); p50 ${R[$s.remit_p50]}, p99 ${R[$s.remit_p99]}; retries ${R[$s.retries]} ($(fmt3 "${R[$s.retry_per]}") per remittance)$([ -n "${R[$s.remit_bad]}" ] && echo ", non-2xx ${R[$s.remit_bad]}") | $alabel: $(fmt0 "$aval")/s | $(fmt3 "$(calc "$rr / $aval")") (postings: $(fmt3 "$(calc "${R[$s.rows_rps]} / $aval")")) |"
+    echo "| Remittances over HTTPS under maker-checker, wrk -t2 -c$WCONNS -d${WDURATION}s, one employer-month each, two requests (submit, approve) | $(fmt1 "$rr") remittances/s, $(thou "${R[$s.rows_rps]}") member postings/s ($(thou "${R[$s.remits]}") remittances, $(fmt1 "$(calc "${R[$s.remit_rows]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") members each); per request p50 ${R[$s.remit_p50]}, p99 ${R[$s.remit_p99]}; retries ${R[$s.retries]} ($(fmt3 "${R[$s.retry_per]}") per remittance)$([ -n "${R[$s.remit_bad]}" ] && echo ", non-2xx ${R[$s.remit_bad]}") | $alabel: $(fmt0 "$aval")/s | $(fmt3 "$(calc "$rr / $aval")") (postings: $(fmt3 "$(calc "${R[$s.rows_rps]} / $aval")")) |"
     if [ "$s" = postgres ]; then
       echo "| same, against the other store's anchor | | SQLite single-row commits: $(fmt0 "$sq_commit")/s | $(fmt3 "$(calc "$rr / $sq_commit")") |"
     elif [ -n "$pgb_tps" ]; then
       echo "| same, against the other store's anchor | | pgbench TPC-B: $(fmt0 "$pgb_tps") tps | $(fmt3 "$(calc "$rr / $pgb_tps")") |"
     fi
-    echo "| HTTPS GET /api/v1/members/{grzh} (session cookie), wrk -t2 -c64 -d${DURATION}s | ${R[$s.api_rps]} req/s, p99 ${R[$s.api_p99]}$([ -n "${R[$s.api_bad]}" ] && echo ", non-2xx ${R[$s.api_bad]}") | static /index.html, same server: ${R[$s.static_rps]} req/s, p99 ${R[$s.static_p99]} | $(fmt3 "$(calc "${R[$s.api_rps]} / ${R[$s.static_rps]}")") |"
+    echo "| HTTPS GET /api/v1/members/{grzh} (operator session cookie), wrk -t2 -c64 -d${DURATION}s | ${R[$s.api_rps]} req/s, p99 ${R[$s.api_p99]}$([ -n "${R[$s.api_bad]}" ] && echo ", non-2xx ${R[$s.api_bad]}") | static /index.html, same server: ${R[$s.static_rps]} req/s, p99 ${R[$s.static_p99]} | $(fmt3 "$(calc "${R[$s.api_rps]} / ${R[$s.static_rps]}")") |"
+    au=$(calc "${R[$s.append_ns]} / (${R[$s.appends]} + (${R[$s.appends]} == 0)) / 1000")
+    echo "| Audit append per business action, during the remittance load (payload with the postings digest, chain head, entry insert; from /metrics) | $(fmt0 "$au") µs per entry ($(thou "${R[$s.appends]}") entries, $(fmt1 "$(calc "${R[$s.appends]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") per remittance) | mean request (a submit or an approval), wrk: ${R[$s.remit_avg]} ms | $(fmt3 "$(calc "$au / 1000 / (${R[$s.remit_avg]} + 0.000001)")") |"
+    for j in 1 auto; do
+      line=${R[$s.audit_$j]}
+      # "... R rows, B MB hashed in T s: X rows/s, Y MB/s = Q of raw SM3 at Z MB/s)"
+      read -r a_rows a_mbps a_ratio a_raw < <(sed -n 's/.*; \([0-9]*\) rows, [0-9.]* MB hashed in [0-9.]* s: \([0-9]*\) rows\/s, \([0-9.]*\) MB\/s = \([0-9.]*\) of raw SM3 at \([0-9.]*\) MB\/s.*/\2 \3 \4 \5/p' <<<"$line")
+      if [ -n "$a_rows" ]; then
+        echo "| \`hpf audit verify\` $([ "$j" = 1 ] && echo "--jobs 1" || echo "(automatic: $(nproc) parts when large enough)") | $(thou "$a_rows") rows/s, $(fmt1 "$a_mbps") MB/s hashed | raw SM3, one core, same process: $(fmt1 "$a_raw") MB/s | $a_ratio |"
+      else
+        echo "| \`hpf audit verify\` $j | failed: $line | | |"
+      fi
+    done
     echo "| Database size after the demo | $(fmt1 "$(calc "${R[$s.bytes]} / 1048576")") MiB ($(fmt0 "$(calc "${R[$s.bytes]} / $MEMBERS")") bytes per member) | | |"
     echo
     echo "- after the demo: ${R[$s.verify_out]}"

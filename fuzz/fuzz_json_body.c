@@ -128,6 +128,8 @@ static bool ref_type_ok(json_t *v, api_type t)
         return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
     case API_INT:
         return json_is_integer(v);
+    case API_BOOL:
+        return json_is_boolean(v);
     case API_OBJ:
         return json_is_object(v);
     case API_ARR:

@@ -37,7 +37,7 @@
         }                                                                                          \
     } while (0)
 
-#define MAX_ROUTES 24
+#define MAX_ROUTES 64
 #define MAX_LINE   4096
 
 static void nop(hpf_http_req *req, hpf_http_resp *resp, const void *udata)

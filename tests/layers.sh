@@ -4,7 +4,8 @@
 # Floors, from the ground up (a room uses only rooms on lower floors, or itself):
 #   1 base | 2 domain store peers http | 3 ledger trust | 4 service | 5 api jobs | 6 main
 # Rooms on the same floor may not include each other. Stricter still: domain/ and http/ may
-# include only base/ (pure rules; a generic server), whatever their floor would allow.
+# include only base/ (pure rules; a generic server), whatever their floor would allow. sim/
+# (hpf-sim, outside src/) is checked too: it may include base/ and http/ only.
 #
 # For every src/<room>/**/*.{c,h}, every `#include "X/..."` must name an allowed room X. An
 # include that climbs out with "../", or names a directory that is no room on the plan, is a
@@ -20,8 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A FLOOR=([base]=1 [domain]=2 [store]=2 [peers]=2 [http]=2 [ledger]=3 [trust]=3 [service]=4
-                  [api]=5 [jobs]=5 [main]=6)
-declare -A ONLY=([domain]="base" [http]="base")
+                  [api]=5 [jobs]=5 [main]=6 [sim]=6)
+# sim/ (hpf-sim, the peers on loopback) is no business floor: it may use the generic server only.
+declare -A ONLY=([domain]="base" [http]="base" [sim]="base http")
 
 files=0
 violations=0
@@ -33,7 +35,7 @@ report() { # file line message
   file_bad=1
 }
 
-for dir in src/*/; do
+for dir in src/*/ sim/; do
   [ -d "$dir" ] || continue
   room=$(basename "$dir")
   if [ -z "${FLOOR[$room]:-}" ]; then

@@ -17,5 +17,7 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n);
 
 /* The roles a route of that table admits: a mask of hpf_role, 0 for a public route. */
 unsigned hpf_api_route_roles(const hpf_http_route *r);
+/* True when the route wants a fresh second factor (it moves money or decides a request). */
+bool hpf_api_route_fresh(const hpf_http_route *r);
 
 #endif

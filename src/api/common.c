@@ -58,6 +58,8 @@ static int authorize(api_ctx *c, const api_route *r, hpf_err *err)
             return hpf_err_field(err, HPF_EFORBIDDEN, "X-CSRF-Token", "csrf.mismatch",
                                  "the X-CSRF-Token does not match this session");
     }
+    if (r->flags & API_FRESH_FACTOR)
+        return hpf_auth_require_fresh(c->svc, &c->actor, err);
     return 0;
 }
 
@@ -74,6 +76,16 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+void api_log_user(api_ctx *c)
+{
+    /* A member's login name is their resident ID: the access log names them by user id. */
+    if (c->actor.role == HPF_ROLE_MEMBER)
+        c->resp->log_user =
+            hpf_arena_printf(c->req->arena, "member#%lld", (long long)c->actor.user_id);
+    else if (c->actor.username[0])
+        c->resp->log_user = hpf_arena_strdup(c->req->arena, c->actor.username);
+}
+
 static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
 {
     const api_route *r = udata;
@@ -84,8 +96,7 @@ static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
     for (int attempt = 1;; attempt++) {
         rc = authorize(&c, r, &err);
         if (rc == 0) {
-            if (c.actor.username[0])
-                resp->log_user = hpf_arena_strdup(req->arena, c.actor.username);
+            api_log_user(&c);
             rc = r->fn(&c, &err);
         }
         if (rc != HPF_EBUSY || attempt == MAX_ATTEMPTS)
@@ -117,10 +128,10 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
         const api_route *r;
         size_t n;
     } groups[] = {
-        {api_session_routes, api_session_nroutes},
-        {api_employer_routes, api_employer_nroutes},
-        {api_member_routes, api_member_nroutes},
-        {api_remit_routes, api_remit_nroutes},
+        {api_session_routes, api_session_nroutes},   {api_employer_routes, api_employer_nroutes},
+        {api_member_routes, api_member_nroutes},     {api_remit_routes, api_remit_nroutes},
+        {api_public_routes, api_public_nroutes},     {api_counter_routes, api_counter_nroutes},
+        {api_approval_routes, api_approval_nroutes}, {api_policy_routes, api_policy_nroutes},
     };
     g_svc = svc;
     if (!count) {
@@ -140,6 +151,11 @@ unsigned hpf_api_route_roles(const hpf_http_route *r)
     return ((const api_route *)r->udata)->roles;
 }
 
+bool hpf_api_route_fresh(const hpf_http_route *r)
+{
+    return (((const api_route *)r->udata)->flags & API_FRESH_FACTOR) != 0;
+}
+
 /* ---- body decoding ---- */
 
 static const char *type_name(api_type t)
@@ -155,6 +171,8 @@ static const char *type_name(api_type t)
         return "an object";
     case API_ARR:
         return "an array";
+    case API_BOOL:
+        return "true or false";
     }
     return "?";
 }
@@ -184,6 +202,9 @@ int api_check(json_t *obj, const char *ptr, const api_field *spec, size_t n, hpf
             break;
         case API_OBJ:
             ok = json_is_object(val);
+            break;
+        case API_BOOL:
+            ok = json_is_boolean(val);
             break;
         default:
             ok = json_is_array(val);

@@ -1,6 +1,8 @@
 /* api/employers: register, list and read employers. */
 #include "api/internal.h"
 
+#include "base/mem.h"
+
 #include <stdlib.h>
 
 static int create(api_ctx *c, hpf_err *err)
@@ -18,6 +20,7 @@ static int create(api_ctx *c, hpf_err *err)
     json_t *body;
     int64_t unit, indiv;
     hpf_employer e;
+    char totp_uri[HPF_TOTP_URI_LEN] = "";
     int rc = api_body(c, spec, sizeof spec / sizeof spec[0], &body, err);
     if (rc < 0)
         return rc;
@@ -35,13 +38,20 @@ static int create(api_ctx *c, hpf_err *err)
         .agent_username = api_str(agent, "username"),
         .agent_password = api_str(agent, "password"),
         .agent_name = api_str(agent, "name"),
+        .agent_totp_uri = totp_uri,
     };
     rc = hpf_employer_register(c->svc, &c->actor, &in, &e, err);
     if (rc == 0) {
         hpf_http_metric_add("hpf_employers_registered_total", "Employers registered", 1);
-        rc = api_reply(c, 201, api_employer_json(&e));
+        /* The agent's TOTP secret is shown here once and kept by nobody but the agent. */
+        json_t *o = api_employer_json(&e);
+        json_object_set_new(
+            o, "agent",
+            json_pack("{s:s, s:s}", "username", in.agent_username, "totp_uri", totp_uri));
+        rc = api_reply(c, 201, o);
     }
 done:
+    hpf_wipe(totp_uri, sizeof totp_uri);
     json_decref(body);
     return rc;
 }

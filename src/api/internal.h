@@ -25,21 +25,38 @@ typedef struct api_ctx {
  * dispatcher writes the problem). */
 typedef int (*api_fn)(api_ctx *c, hpf_err *err);
 
+/* Route flags (api_route.flags). */
+/* Moves money: the session's second factor must be younger than session_step_up_s (else 401
+ * auth.step_up_required). */
+#define API_FRESH_FACTOR 1u
+
+/* Route tables are positional ({"GET", "/api/v1/x", roles, fn}) and name flags only where a
+ * route has some: in api/ an omitted trailing field is meant, and zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 typedef struct api_route {
     const char *method;
     const char *pattern;
     unsigned roles; /* API_PUBLIC or a mask of hpf_role */
     api_fn fn;
+    unsigned flags; /* API_FRESH_FACTOR ...; last, so positional initialisers may leave it out */
 } api_route;
 
 extern const api_route api_session_routes[], api_employer_routes[], api_member_routes[],
-    api_remit_routes[];
+    api_remit_routes[], api_counter_routes[];
 extern const size_t api_session_nroutes, api_employer_nroutes, api_member_nroutes,
-    api_remit_nroutes;
+    api_remit_nroutes, api_counter_nroutes;
+
+extern const api_route api_public_routes[];
+extern const size_t api_public_nroutes;
+
+/* Maker-checker (api/approvals.c, api/policies.c). */
+extern const api_route api_approval_routes[], api_policy_routes[];
+extern const size_t api_approval_nroutes, api_policy_nroutes;
 
 /* ---- body decoding ---- */
 
-typedef enum { API_STR, API_INT, API_MONEY, API_OBJ, API_ARR } api_type;
+typedef enum { API_STR, API_INT, API_MONEY, API_OBJ, API_ARR, API_BOOL } api_type;
 
 typedef struct api_field {
     const char *name;
@@ -78,6 +95,26 @@ json_t *api_employer_json(const hpf_employer *e);
 json_t *api_member_json(const hpf_member *m);
 json_t *api_remittance_json(const hpf_remittance *r);
 json_t *api_list_json(json_t *items, int64_t total, int64_t offset, int64_t limit);
+
+/* Set obj's "verification_code" to the code of the document `type` (hpf_doc_type,
+ * service/document.h) with business key `key`, or to null when it has none (it predates the
+ * audit chain). Never fails: it runs after the document was committed, where an error response
+ * (or a retry of the whole request) would be wrong; a database error is logged. (api/public.c) */
+void api_set_vcode(api_ctx *c, json_t *obj, int type, const char *key);
+
+/* ---- maker-checker (api/approvals.c) ---- */
+
+/* The request's Idempotency-Key (*out), required and 8..64 of A-Z a-z 0-9 - _; `what` names the
+ * request in the message ("a remittance"). */
+int api_idem_key(api_ctx *c, const char *what, const char **out, hpf_err *err);
+/* An approval; `full` adds the payload and the verification of its signature. */
+json_t *api_approval_json(api_ctx *c, const hpf_approval *a, bool full);
+/* Answer a submit: 202 with the stored request, or 200 and Idempotent-Replay for a repeated key.
+ * Cleans up `a`. */
+int api_approval_reply(api_ctx *c, hpf_approval *a, bool replayed);
+
+/* Name the actor in the access log line (a member by user id, never by resident ID). */
+void api_log_user(api_ctx *c);
 
 /* Reply with JSON (steals obj). */
 int api_reply(api_ctx *c, int status, json_t *obj);

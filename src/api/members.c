@@ -1,6 +1,8 @@
 /* api/members: open, list and read member accounts, and statements. */
 #include "api/internal.h"
 
+#include "service/document.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +32,9 @@ static int create(api_ctx *c, hpf_err *err)
     if (rc < 0)
         return rc;
     hpf_http_metric_add("hpf_members_opened_total", "Member accounts opened", 1);
-    return api_reply(c, 201, api_member_json(&m));
+    json_t *o = api_member_json(&m);
+    api_set_vcode(c, o, HPF_DOC_MEMBER_ACCOUNT, m.account_no);
+    return api_reply(c, 201, o);
 }
 
 static int list(api_ctx *c, hpf_err *err)
@@ -53,7 +57,12 @@ static int get(api_ctx *c, hpf_err *err)
 {
     hpf_member m;
     int rc = hpf_member_get(c->svc, &c->actor, hpf_http_param(c->req, "grzh"), &m, err);
-    return rc < 0 ? rc : api_reply(c, 200, api_member_json(&m));
+    if (rc < 0)
+        return rc;
+    /* The opening receipt's code, as the answer that opened the account gave it. */
+    json_t *o = api_member_json(&m);
+    api_set_vcode(c, o, HPF_DOC_MEMBER_ACCOUNT, m.account_no);
+    return api_reply(c, 200, o);
 }
 
 static const char *kind_name(const char *kind)

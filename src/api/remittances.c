@@ -1,7 +1,9 @@
-/* api/remittances: the roster draft, posting a month (idempotent), and the history. */
+/* api/remittances: the roster draft, submitting a month for approval (idempotent; posted when
+ * another login approves it, api/approvals.c), and the history. */
 #include "api/internal.h"
 
 #include "base/mem.h"
+#include "service/document.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +34,6 @@ static int draft(api_ctx *c, hpf_err *err)
     return api_reply(c, 200, o);
 }
 
-static int check_key(const char *k, hpf_err *err)
-{
-    if (!k)
-        return hpf_err_field(err, HPF_EINVAL, "Idempotency-Key", "idempotency.key_missing",
-                             "a remittance needs an Idempotency-Key header");
-    size_t n = strlen(k);
-    bool ok = n >= 8 && n <= 64;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
-             (k[i] >= '0' && k[i] <= '9') || k[i] == '-' || k[i] == '_';
-    return ok ? 0
-              : hpf_err_field(err, HPF_EINVAL, "Idempotency-Key", "idempotency.key_format",
-                              "Idempotency-Key must be 8 to 64 of A-Z a-z 0-9 - _");
-}
-
 static int post(api_ctx *c, hpf_err *err)
 {
     static const api_field spec[] = {
@@ -60,16 +47,17 @@ static int post(api_ctx *c, hpf_err *err)
         {"unit", API_MONEY, true},
         {"individual", API_MONEY, true},
     };
-    const char *key = hpf_http_header(c->req, "Idempotency-Key");
+    const char *key;
     json_t *body = NULL;
     hpf_remit_row *rows = NULL;
-    hpf_remit_req req = {.idem_key = key};
-    hpf_remittance out;
+    hpf_remit_req req = {0};
+    hpf_approval a;
     bool replayed = false;
     json_t *arr;
-    int rc = check_key(key, err);
+    int rc = api_idem_key(c, "a remittance", &key, err);
     if (rc < 0 || (rc = api_body(c, spec, 3, &body, err)) < 0)
         return rc;
+    req.idem_key = key;
     if (hpf_month_parse(&req.period, api_str(body, "period")) < 0) {
         rc = hpf_err_field(err, HPF_EINVAL, "/period", "month.format",
                            "period must be a month YYYY-MM");
@@ -101,18 +89,12 @@ static int post(api_ctx *c, hpf_err *err)
         rows[i].name = api_str(r, "name");
     }
     req.rows = rows;
-    rc = hpf_remit_post(c->svc, &c->actor, hpf_http_param(c->req, "dwzh"), &req, &out, &replayed,
-                        err);
-    if (rc < 0)
-        goto done;
-    if (replayed) {
-        hpf_http_add_header(c->resp, "Idempotent-Replay", "true");
-    } else {
-        hpf_http_metric_add("hpf_remittances_posted_total", "Remittances posted", 1);
-        hpf_http_metric_add("hpf_remittance_rows_posted_total", "Member shares posted",
-                            (uint64_t)req.nrows);
-    }
-    rc = api_reply(c, replayed ? 200 : 201, api_remittance_json(&out));
+    /* Maker-checker: the roster is checked as it would be posted and stored for approval by
+     * another login (POST /api/v1/approvals/{id}/approve posts it); no money moves here. */
+    rc = hpf_remit_submit(c->svc, &c->actor, hpf_http_param(c->req, "dwzh"), &req, &a, &replayed,
+                          err);
+    if (rc == 0)
+        rc = api_approval_reply(c, &a, replayed);
 done:
     free(rows);
     json_decref(body);
@@ -129,8 +111,11 @@ static int list(api_ctx *c, hpf_err *err)
                                        limit, &items, &n, &total, err)) < 0)
         return rc;
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, api_remittance_json(&items[i]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = api_remittance_json(&items[i]);
+        api_set_vcode(c, o, HPF_DOC_REMITTANCE, items[i].serial);
+        json_array_append_new(arr, o);
+    }
     free(items);
     return api_reply(c, 200, api_list_json(arr, total, offset, limit));
 }
@@ -138,7 +123,8 @@ static int list(api_ctx *c, hpf_err *err)
 const api_route api_remit_routes[] = {
     {"GET", "/api/v1/employers/{dwzh}/remittances/draft", HPF_ROLE_OPERATOR | HPF_ROLE_AGENT,
      draft},
-    {"POST", "/api/v1/employers/{dwzh}/remittances", HPF_ROLE_OPERATOR | HPF_ROLE_AGENT, post},
+    {"POST", "/api/v1/employers/{dwzh}/remittances", HPF_ROLE_OPERATOR | HPF_ROLE_AGENT, post,
+     API_FRESH_FACTOR},
     {"GET", "/api/v1/employers/{dwzh}/remittances", HPF_ROLE_OPERATOR | HPF_ROLE_AGENT, list},
 };
 const size_t api_remit_nroutes = sizeof api_remit_routes / sizeof api_remit_routes[0];

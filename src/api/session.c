@@ -1,8 +1,10 @@
-/* api/session: login, the current session, logout, online-hall registration, the policy. */
+/* api/session: login (password, then TOTP or an SMS code), step-up, the current session, logout,
+ * online-hall registration, the policy. The flows: docs/internals/identity.md. */
 #include "api/internal.h"
 
 #include "base/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define COOKIE_ATTRS "; Path=/; HttpOnly; Secure; SameSite=Strict"
@@ -18,31 +20,97 @@ static json_t *session_json(const hpf_actor *a, const char *csrf)
     return json_pack("{s:o, s:s}", "user", u, "csrf_token", csrf);
 }
 
+/* What a login step answered: 201 with a new session (cookie set), 202 with an SMS challenge,
+ * or the error (a 429 carries Retry-After). Wipes the secrets in r. */
+static int login_reply(api_ctx *c, hpf_login_result *r, int rc)
+{
+    if (rc == HPF_ELIMIT && r->retry_after > 0)
+        hpf_http_add_header(c->resp, "Retry-After",
+                            hpf_arena_printf(c->req->arena, "%d", r->retry_after));
+    if (rc == 0 && r->challenge[0]) {
+        rc = api_reply(c, 202,
+                       json_pack("{s:s, s:s, s:s, s:i}", "challenge", r->challenge, "channel",
+                                 "sms", "to", r->to, "expires_in", r->expires_in));
+    } else if (rc == 0 && r->token[0]) {
+        api_log_user(c);
+        hpf_http_add_header(c->resp, "Set-Cookie",
+                            hpf_arena_printf(c->req->arena,
+                                             "hpf_session=%s" COOKIE_ATTRS "; Max-Age=%d", r->token,
+                                             c->svc->session_max_s));
+        rc = api_reply(c, 201, session_json(&c->actor, r->csrf));
+    } else if (rc == 0) {
+        rc = api_reply(c, 200, json_pack("{s:I}", "fresh_until", (json_int_t)r->fresh_until));
+    }
+    hpf_wipe(r, sizeof *r);
+    return rc;
+}
+
 static int login(api_ctx *c, hpf_err *err)
 {
     static const api_field spec[] = {
         {"username", API_STR, true},
         {"password", API_STR, true},
+        {"totp", API_STR, false},
     };
     json_t *body;
-    char token[HPF_TOKEN_LEN], csrf[HPF_TOKEN_LEN];
+    hpf_login_result r;
+    int rc = api_body(c, spec, 3, &body, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_auth_login(c->svc, api_str(body, "username"), api_str(body, "password"),
+                        api_str(body, "totp"), &c->actor, &r, err);
+    json_decref(body);
+    return login_reply(c, &r, rc);
+}
+
+/* The answer to an SMS challenge: a login challenge opens a session (201), a step-up challenge
+ * refreshes the caller's session (200 {fresh_until}). Public, because a member answering a login
+ * challenge has no session yet; a step-up challenge checks the session and its CSRF token here. */
+static int otp(api_ctx *c, hpf_err *err)
+{
+    static const api_field spec[] = {
+        {"challenge", API_STR, true},
+        {"code", API_STR, true},
+    };
+    json_t *body;
+    hpf_login_result r;
     int rc = api_body(c, spec, 2, &body, err);
     if (rc < 0)
         return rc;
-    rc = hpf_auth_login(c->svc, api_str(body, "username"), api_str(body, "password"), &c->actor,
-                        token, csrf, err);
+    const char *session = c->actor.role != HPF_ROLE_NONE ? c->token : NULL;
+    if (session) {
+        /* Without the session's CSRF token nothing shows the request comes from its own page:
+         * the answer is then taken as made without a session (a step-up challenge fails). */
+        const char *t = hpf_http_header(c->req, "X-CSRF-Token");
+        size_t n = t ? strlen(t) : 0;
+        unsigned char d = n != strlen(c->csrf) || n == 0;
+        for (size_t i = 0; i < n && i < sizeof c->csrf; i++)
+            d |= (unsigned char)(t[i] ^ c->csrf[i]);
+        if (d)
+            session = NULL;
+    }
+    hpf_actor who = c->actor;
+    rc = hpf_auth_otp(c->svc, api_str(body, "challenge"), api_str(body, "code"), session, &c->actor,
+                      &r, err);
     json_decref(body);
+    if (rc == 0 && r.fresh_until)
+        c->actor = who; /* a step-up: the session and its user stay as they were */
+    return login_reply(c, &r, rc);
+}
+
+static int step_up(api_ctx *c, hpf_err *err)
+{
+    static const api_field spec[] = {
+        {"totp", API_STR, false},
+    };
+    json_t *body;
+    hpf_login_result r;
+    int rc = api_body(c, spec, 1, &body, err);
     if (rc < 0)
         return rc;
-    c->resp->log_user = hpf_arena_strdup(c->req->arena, c->actor.username);
-    hpf_http_add_header(c->resp, "Set-Cookie",
-                        hpf_arena_printf(c->req->arena,
-                                         "hpf_session=%s" COOKIE_ATTRS "; Max-Age=%d", token,
-                                         c->svc->session_max_s));
-    hpf_wipe(token, sizeof token);
-    rc = api_reply(c, 200, session_json(&c->actor, csrf));
-    hpf_wipe(csrf, sizeof csrf);
-    return rc;
+    rc = hpf_auth_step_up(c->svc, &c->actor, c->token, api_str(body, "totp"), &r, err);
+    json_decref(body);
+    return login_reply(c, &r, rc);
 }
 
 static int whoami(api_ctx *c, hpf_err *err)
@@ -113,6 +181,8 @@ const api_route api_session_routes[] = {
     {"POST", "/api/v1/session", API_PUBLIC, login},
     {"GET", "/api/v1/session", API_ANY, whoami},
     {"DELETE", "/api/v1/session", API_ANY, logout},
+    {"POST", "/api/v1/session/otp", API_PUBLIC, otp},
+    {"POST", "/api/v1/session/step-up", API_ANY, step_up},
     {"POST", "/api/v1/registrations", API_PUBLIC, registration},
     {"GET", "/api/v1/policy", API_ANY, policy},
 };

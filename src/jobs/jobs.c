@@ -4,6 +4,7 @@
 #include "base/mem.h"
 #include "base/rand.h"
 #include "http/server.h"
+#include "jobs/checkpoint.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -80,6 +81,7 @@ static int housekeeping(hpf_svc *svc, int64_t now, int64_t *done, hpf_err *err)
 
 static const job jobs[] = {
     {"housekeeping", housekeeping},
+    {"checkpoint", hpf_job_checkpoint},
 };
 #define NJOBS (sizeof jobs / sizeof jobs[0])
 
@@ -92,6 +94,7 @@ struct hpf_jobs {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    hpf_dispatch *dispatch; /* the outbox dispatcher, its own thread; NULL without peers */
 };
 
 static void gauge(const char *metric, const char *help, const char *jobname, uint64_t v)
@@ -158,9 +161,15 @@ static void *runner(void *arg)
     return NULL;
 }
 
-int hpf_jobs_start(hpf_jobs **out, hpf_svc *svc, int tick_s, hpf_err *err)
+int hpf_jobs_start(hpf_jobs **out, hpf_svc *svc, int tick_s, const hpf_dispatch_config *dispatch,
+                   hpf_err *err)
 {
+    hpf_dispatch *dsp = NULL;
+    int rc = hpf_dispatch_start(&dsp, svc, dispatch, err);
+    if (rc < 0)
+        return rc;
     hpf_jobs *j = hpf_xcalloc(1, sizeof *j);
+    j->dispatch = dsp;
     char host[64] = "host", tag[9];
     unsigned char r[4];
     gethostname(host, sizeof host - 1);
@@ -174,6 +183,7 @@ int hpf_jobs_start(hpf_jobs **out, hpf_svc *svc, int tick_s, hpf_err *err)
     if (pthread_create(&j->thread, NULL, runner, j) != 0) {
         pthread_mutex_destroy(&j->mu);
         pthread_cond_destroy(&j->cv);
+        hpf_dispatch_stop(j->dispatch);
         free(j);
         return hpf_err_set(err, HPF_EINTERNAL, "cannot start the job runner thread");
     }
@@ -185,6 +195,7 @@ void hpf_jobs_stop(hpf_jobs *j)
 {
     if (!j)
         return;
+    hpf_dispatch_stop(j->dispatch);
     pthread_mutex_lock(&j->mu);
     j->stop = true;
     pthread_cond_signal(&j->cv);

@@ -11,6 +11,7 @@
 #define HPF_JOBS_JOBS_H
 
 #include "base/err.h"
+#include "jobs/dispatch.h"
 #include "service/svc.h"
 #include "store/db.h"
 
@@ -25,9 +26,13 @@ int hpf_lease_take(hpf_db *db, const char *job, const char *holder, int64_t now,
 typedef struct hpf_jobs hpf_jobs;
 
 /* Start the runner thread over `svc` (which must outlive it). `tick_s` is the round length
- * (leases last three rounds). Returns 0 or HPF_EINTERNAL. */
-int hpf_jobs_start(hpf_jobs **out, hpf_svc *svc, int tick_s, hpf_err *err);
-/* Stop the thread (at most one round's wait), give up held leases, free. Accepts NULL. */
+ * (leases last three rounds). Also starts the outbox dispatcher (jobs/dispatch.h) with
+ * `dispatch` (NULL or no peers URL: messages stay queued). Returns 0, HPF_EINVAL (bad peers
+ * settings) or HPF_EINTERNAL. */
+int hpf_jobs_start(hpf_jobs **out, hpf_svc *svc, int tick_s, const hpf_dispatch_config *dispatch,
+                   hpf_err *err);
+/* Stop the dispatcher and the thread (at most one round's wait), give up held leases, free.
+ * Accepts NULL. */
 void hpf_jobs_stop(hpf_jobs *j);
 
 #endif

@@ -71,7 +71,8 @@ static int read_file(const char *path, setting *s, size_t n, bool *seen, hpf_err
 
 int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
 {
-    char threads[16] = "4", job_tick[16] = "5";
+    char threads[16] = "4", job_tick[16] = "5", idle[16] = "1800", max[16] = "28800",
+         step_up[16] = "300", lock_base[16] = "60";
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "var");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
@@ -87,9 +88,21 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         {"centre", "HPF_CENTRE", cfg->centre, sizeof cfg->centre},
         {"threads", "HPF_THREADS", threads, sizeof threads},
         {"job_tick", "HPF_JOB_TICK", job_tick, sizeof job_tick},
+        {"session_idle_s", "HPF_SESSION_IDLE_S", idle, sizeof idle},
+        {"session_max_s", "HPF_SESSION_MAX_S", max, sizeof max},
+        {"session_step_up_s", "HPF_SESSION_STEP_UP_S", step_up, sizeof step_up},
+        {"lockout_base_s", "HPF_LOCKOUT_BASE_S", lock_base, sizeof lock_base},
+        {"peers", "HPF_PEERS", cfg->peers, sizeof cfg->peers},
+        {"peers_ca", "HPF_PEERS_CA", cfg->peers_ca, sizeof cfg->peers_ca},
     };
-    const char *flag[] = {fl->data_dir,      fl->db,     fl->read_db, fl->listen,  fl->web_dir,
-                          fl->business_date, fl->centre, fl->threads, fl->job_tick};
+    const char *flag[] = {fl->data_dir,       fl->db,
+                          fl->read_db,        fl->listen,
+                          fl->web_dir,        fl->business_date,
+                          fl->centre,         fl->threads,
+                          fl->job_tick,       fl->session_idle_s,
+                          fl->session_max_s,  fl->session_step_up_s,
+                          fl->lockout_base_s, fl->peers,
+                          fl->peers_ca};
     _Static_assert(sizeof flag / sizeof flag[0] == sizeof s / sizeof s[0],
                    "one flag slot per setting, in the same order");
     size_t n = sizeof s / sizeof s[0];
@@ -117,6 +130,24 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         return hpf_err_field(err, HPF_EINVAL, "--job-tick", "config.range",
                              "job_tick must be 1..3600 seconds");
     cfg->job_tick = (int)t;
+    /* Short limits are for tests (idle logout, step-up, lockout in seconds, not minutes). */
+    static const struct {
+        const char *flag, *name;
+        int64_t min, max;
+    } lim[] = {{"--session-idle-s", "session_idle_s", 1, 86400},
+               {"--session-max-s", "session_max_s", 1, 7 * 86400},
+               {"--session-step-up-s", "session_step_up_s", 1, 86400},
+               {"--lockout-base-s", "lockout_base_s", 1, 3600}};
+    const char *val[] = {idle, max, step_up, lock_base};
+    int *dst[] = {&cfg->session_idle_s, &cfg->session_max_s, &cfg->session_step_up_s,
+                  &cfg->lockout_base_s};
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        if (hpf_parse_i64(&t, val[i], lim[i].min, lim[i].max) < 0)
+            return hpf_err_field(err, HPF_EINVAL, lim[i].flag, "config.range",
+                                 "%s must be %lld..%lld seconds", lim[i].name,
+                                 (long long)lim[i].min, (long long)lim[i].max);
+        *dst[i] = (int)t;
+    }
     if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
         return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",
                              "centre must be a 6-digit administrative code");

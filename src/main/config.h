@@ -17,12 +17,19 @@ typedef struct hpf_config {
     char centre[8];         /* HPF_CENTRE, default "320900" (Yancheng) */
     int threads;            /* HPF_THREADS, default 4 */
     int job_tick;           /* HPF_JOB_TICK: seconds between job rounds, default 5 */
+    int session_idle_s;     /* HPF_SESSION_IDLE_S: idle logout, default 1800 */
+    int session_max_s;      /* HPF_SESSION_MAX_S: absolute session lifetime, default 28800 */
+    int session_step_up_s;  /* HPF_SESSION_STEP_UP_S: freshness of the second factor, 300 */
+    int lockout_base_s;     /* HPF_LOCKOUT_BASE_S: first lock after 5 failures, default 60 */
+    char peers[512];        /* HPF_PEERS: https base URL of the outside peers, default none */
+    char peers_ca[512];     /* HPF_PEERS_CA: PEM file to trust for them, default the system's */
 } hpf_config;
 
 /* Which settings a flag set explicitly (flags win over everything). */
 typedef struct hpf_config_flags {
     const char *config, *data_dir, *db, *read_db, *listen, *web_dir, *business_date, *centre,
-        *threads, *job_tick;
+        *threads, *job_tick, *session_idle_s, *session_max_s, *session_step_up_s, *lockout_base_s,
+        *peers, *peers_ca;
 } hpf_config_flags;
 
 /* Resolve the configuration. Returns 0 or HPF_EINVAL (bad file line or value, message says

@@ -174,21 +174,33 @@ static int check_empty(hpf_db *db, hpf_err *err)
     return rc;
 }
 
+/* The base32 secret of an otpauth:// URI, for the demo's login lines (demo users have no
+ * authenticator app: `hpf totp SECRET` computes their codes). */
+static const char *uri_secret(char out[128], const char *uri)
+{
+    const char *s = strstr(uri, "secret=");
+    s = s ? s + 7 : "";
+    snprintf(out, 128, "%.*s", (int)strcspn(s, "&"), s);
+    return out;
+}
+
 static int make_operator(hpf_svc *svc, FILE *logins, hpf_err *err)
 {
     hpf_db *db;
+    char uri[HPF_TOTP_URI_LEN], secret[128];
     int rc = svc_conn(svc, &db, err);
     if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = hpf_user_create(db, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS, "",
-                         "演示柜员", 0, 0, NULL, err);
+    rc = hpf_user_create(svc, db, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
+                         "", "演示柜员", 0, 0, NULL, uri, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0) {
         hpf_db_rollback(db);
         return rc;
     }
-    fprintf(logins, "login operator %s %s\n", HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS);
+    fprintf(logins, "login operator %s %s %s\n", HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
+            uri_secret(secret, uri));
     return 0;
 }
 
@@ -269,20 +281,23 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
         /* Logins cost an argon2id hash each: only the first employers get an agent login. */
         bool with_agent = e < 3;
         int32_t ratio = 500 + 100 * (int32_t)below(&r, 8); /* 5%..12%, equal for both sides */
+        char agent_uri[HPF_TOTP_URI_LEN] = "", secret[128];
         hpf_employer_new en = {.name = name,
                                .uscc = uscc,
                                .unit_ratio_bp = ratio,
                                .indiv_ratio_bp = ratio,
                                .agent_username = with_agent ? agent : NULL,
                                .agent_password = HPF_DEMO_AGENT_PASS,
-                               .agent_name = agent_name};
+                               .agent_name = agent_name,
+                               .agent_totp_uri = agent_uri};
         hpf_employer emp;
         rc = hpf_employer_register(svc, &op, &en, &emp, err);
         if (rc < 0)
             break;
         COPY(emp_acct[e], emp.account_no);
         if (with_agent)
-            fprintf(logins, "login agent %s %s\n", agent, HPF_DEMO_AGENT_PASS);
+            fprintf(logins, "login agent %s %s %s\n", agent, HPF_DEMO_AGENT_PASS,
+                    uri_secret(secret, agent_uri));
         /* Employer-level pay: some firms pay more than others. */
         double firm = exp(0.25 * gauss(&r));
         for (int k = 0; rc == 0 && k < sizes[e]; k++) {

@@ -20,13 +20,13 @@ typedef struct hpf_demo_opts {
 } hpf_demo_opts;
 
 /* Fill an empty, migrated database. Prints one line per demo login to `logins`
- * ("login ROLE USERNAME PASSWORD") and progress to `progress` (may be NULL).
+ * ("login ROLE USERNAME PASSWORD [TOTP_SECRET_BASE32]") and progress to `progress` (may be NULL).
  * Returns 0, HPF_ECONFLICT (the database already holds data), or an error. */
 int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *opts, FILE *logins, FILE *progress,
                  hpf_err *err);
 
 #define HPF_DEMO_OPERATOR_USER "operator"
-#define HPF_DEMO_OPERATOR_PASS "Operator#2026"
+#define HPF_DEMO_OPERATOR_PASS "Counter#2026hpf"
 #define HPF_DEMO_AGENT_PASS    "Agent#2026hpf"
 #define HPF_DEMO_MEMBER_PASS   "Member#2026hpf"
 

@@ -103,8 +103,8 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     if (rc < 0)
         goto done;
     if (in->agent_username) {
-        rc = hpf_user_create(db, HPF_ROLE_AGENT, in->agent_username, in->agent_password, "/agent",
-                             in->agent_name, id, 0, NULL, err);
+        rc = hpf_user_create(svc, db, HPF_ROLE_AGENT, in->agent_username, in->agent_password,
+                             "/agent", in->agent_name, id, 0, NULL, in->agent_totp_uri, err);
         if (rc < 0)
             goto done;
     }

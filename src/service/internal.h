@@ -51,4 +51,20 @@ int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t ke
              int64_t limit, size_t item_size, svc_row_fn read, const void *ctx, void **items,
              size_t *n, int64_t *total, hpf_err *err);
 
+/* ---- personal fields (member.c; docs/internals/crypto.md) ---- */
+
+#define SVC_LOGIN_KEY_MAX 72
+
+/* The app_user.username a typed login name is stored under: for a valid resident ID, "m:" + its
+ * blind index (members log in with it; no table holds it in clear), else the name itself.
+ * Wherever a login name is stored or compared (lookups, throttles, lockouts), use this key,
+ * never the name as typed. */
+void svc_login_key(const hpf_svc *svc, const char *username, char out[SVC_LOGIN_KEY_MAX]);
+
+/* Member `member_id`'s resident ID and phone ("" when none), decrypted; either out may be NULL.
+ * Returns 0, HPF_ENOTFOUND, HPF_EINTERNAL (a stored value failed its check: logged as a
+ * security event; answer 500 without details) or a database error. */
+int svc_member_pii(const hpf_svc *svc, hpf_db *db, int64_t member_id, char id_number[19],
+                   char phone[16], hpf_err *err);
+
 #endif

@@ -360,17 +360,100 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
     return hpf_audit_record(db, actor->user_id, HPF_AUDIT_REMITTANCE_POSTED, remit_id, err);
 }
 
+/* Lock the employer and run every check of a remittance inside the caller's open write
+ * transaction: the scope was checked by the caller. Writes nothing. When a remittance under the
+ * same key exists, *found is set and `prior` holds it (rc 0 when the content is the same). On
+ * success `emp` and `*chk` (malloc'd, one per row) hold what the write needs. */
+static int validate(hpf_svc *svc, hpf_db *db, const char *employer_account_no,
+                    const hpf_remit_req *req, const char *hash, hpf_employer *emp,
+                    checked_row **chk, hpf_remittance *prior, bool *found, hpf_err *err)
+{
+    hpf_stmt *st;
+    hpf_policy pol;
+    hpf_day today = hpf_svc_today(svc);
+    *chk = NULL;
+    /* Lock the employer, then read it again: remittances of one employer queue here, and the
+     * checks below see everything the one before committed. */
+    int rc = svc_load_employer(db, employer_account_no, emp, err);
+    if (rc < 0 || (rc = hpf_db_lock_row(db, "employer", emp->id, err)) < 0 ||
+        (rc = svc_load_employer(db, employer_account_no, emp, err)) < 0)
+        return rc;
+    rc = find_by_key(db, emp->id, req->idem_key, hash, prior, found, err);
+    if (rc < 0 || *found)
+        return rc;
+    if (req->nrows == 0)
+        return hpf_err_field(err, HPF_EUNPROC, "/rows", "remittance.empty",
+                             "a remittance needs at least one roster row");
+    if (req->period > hpf_month_of(today))
+        return hpf_err_field(err, HPF_EUNPROC, "/period", "remittance.period_future",
+                             "period is after the current business month");
+    if (req->period < hpf_month_of(emp->opened_on))
+        return hpf_err_field(err, HPF_EUNPROC, "/period", "remittance.period_before_opening",
+                             "period is before the employer's account was opened");
+    if ((rc = svc_employer_normal(emp, err)) < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st,
+                        "SELECT serial FROM remittance WHERE employer_id = ? AND period = ?"
+                        " AND kind = '01'",
+                        err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, emp->id);
+    hpf_stmt_bind_i64(st, 2, req->period);
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        rc = hpf_err_field(err, HPF_ECONFLICT, "/period", "remittance.period_posted",
+                           "this month was already remitted (%s)", hpf_stmt_text(st, 0));
+    hpf_stmt_reset(st);
+    if (rc < 0 || (rc = hpf_policy_at(db, first_day(req->period), &pol, err)) < 0)
+        return rc;
+    *chk = hpf_xcalloc(req->nrows, sizeof **chk);
+    rc = check_rows(db, emp, &pol, req, *chk, err);
+    if (rc < 0) {
+        free(*chk);
+        *chk = NULL;
+    }
+    return rc;
+}
+
+int hpf_remit_check(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                    const hpf_remit_req *req, int64_t *employer_id, hpf_err *err)
+{
+    hpf_db *db;
+    hpf_employer emp;
+    hpf_remittance prior;
+    checked_row *chk = NULL;
+    char hash[65];
+    bool found = false;
+    int rc = svc_scope_employer(actor, employer_account_no, err);
+    if (rc < 0)
+        return rc;
+    if (req->nrows > HPF_REMIT_MAX_ROWS)
+        return hpf_err_field(err, HPF_ETOOBIG, "/rows", "remittance.too_many_rows",
+                             "a roster holds at most %d rows", HPF_REMIT_MAX_ROWS);
+    request_hash(hash, req);
+    if ((rc = svc_conn(svc, &db, err)) < 0)
+        return rc;
+    rc = validate(svc, db, employer_account_no, req, hash, &emp, &chk, &prior, &found, err);
+    free(chk);
+    if (rc == 0 && found)
+        /* Posted before maker-checker, straight through the service (an import): the key is
+         * spent. */
+        rc = hpf_err_field(err, HPF_ECONFLICT, "Idempotency-Key", "idempotency.key_reused",
+                           "this Idempotency-Key was already used for remittance %s", prior.serial);
+    if (rc == 0)
+        *employer_id = emp.id;
+    return rc;
+}
+
 int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                    const hpf_remit_req *req, hpf_remittance *out, bool *replayed, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     hpf_employer emp;
-    hpf_policy pol;
     checked_row *chk = NULL;
     char hash[65];
-    bool found;
-    hpf_day today = hpf_svc_today(svc);
+    bool found = false;
     *replayed = false;
 
     int rc = svc_scope_employer(actor, employer_account_no, err);
@@ -382,59 +465,14 @@ int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
     request_hash(hash, req);
     if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    /* Lock the employer, then read it again: remittances of one employer queue here, and the
-     * checks below see everything the one before committed. */
-    if ((rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
-        (rc = hpf_db_lock_row(db, "employer", emp.id, err)) < 0 ||
-        (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0)
-        goto done;
-    rc = find_by_key(db, emp.id, req->idem_key, hash, out, &found, err);
+    rc = validate(svc, db, employer_account_no, req, hash, &emp, &chk, out, &found, err);
     if (rc < 0)
         goto done;
     if (found) {
         *replayed = true;
         goto done; /* nothing written; the rollback below ends the read transaction */
     }
-    if (req->nrows == 0) {
-        rc = hpf_err_field(err, HPF_EUNPROC, "/rows", "remittance.empty",
-                           "a remittance needs at least one roster row");
-        goto done;
-    }
-    if (req->period > hpf_month_of(today)) {
-        rc = hpf_err_field(err, HPF_EUNPROC, "/period", "remittance.period_future",
-                           "period is after the current business month");
-        goto done;
-    }
-    if (req->period < hpf_month_of(emp.opened_on)) {
-        rc = hpf_err_field(err, HPF_EUNPROC, "/period", "remittance.period_before_opening",
-                           "period is before the employer's account was opened");
-        goto done;
-    }
-    if ((rc = svc_employer_normal(&emp, err)) < 0)
-        goto done;
-    rc = hpf_db_prepare(db, &st,
-                        "SELECT serial FROM remittance WHERE employer_id = ? AND period = ?"
-                        " AND kind = '01'",
-                        err);
-    if (rc < 0)
-        goto done;
-    hpf_stmt_bind_i64(st, 1, emp.id);
-    hpf_stmt_bind_i64(st, 2, req->period);
-    rc = hpf_stmt_step(st, err);
-    if (rc == 1)
-        rc = hpf_err_field(err, HPF_ECONFLICT, "/period", "remittance.period_posted",
-                           "this month was already remitted (%s)", hpf_stmt_text(st, 0));
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        goto done;
-    rc = hpf_policy_at(db, first_day(req->period), &pol, err);
-    if (rc < 0)
-        goto done;
-    chk = hpf_xcalloc(req->nrows, sizeof *chk);
-    rc = check_rows(db, &emp, &pol, req, chk, err);
-    if (rc < 0)
-        goto done;
-    rc = write_remittance(db, actor, &emp, req, hash, chk, today, out, err);
+    rc = write_remittance(db, actor, &emp, req, hash, chk, hpf_svc_today(svc), out, err);
     if (rc < 0)
         goto done;
     rc = hpf_db_commit(db, err);

@@ -15,6 +15,7 @@
 #include "base/money.h"
 #include "domain/contribution.h"
 #include "store/db.h"
+#include "trust/keys.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +29,10 @@ typedef struct hpf_svc {
     hpf_day (*today)(void); /* the clock, supplied by main/ */
     int session_idle_s;     /* idle logout, default 1800 */
     int session_max_s;      /* absolute session lifetime, default 28800 */
+    int session_step_up_s;  /* a money action wants a second factor this fresh, default 300 */
+    int lockout_base_s;     /* first lock after 5 failed logins, doubling to 1 h; default 60 */
+    const hpf_keys *keys;   /* field-encryption keys, loaded once by main/ (trust/keys.h) */
+    const char *keys_dir;   /* DATA_DIR/keys: the SM2 seal and operator keys (trust/sm2.h) */
 } hpf_svc;
 
 /* The business date in force for this call. */
@@ -51,6 +56,7 @@ typedef struct hpf_actor {
     char name[256];
     char account_no[19];          /* members: their GRZH */
     char employer_account_no[19]; /* agents: their employer's DWZH */
+    int64_t factor_at;            /* unix seconds the session last proved its second factor */
 } hpf_actor;
 
 /* ---- policy (政策参数) ---- */
@@ -70,12 +76,46 @@ int hpf_svc_policy(hpf_svc *svc, hpf_day day, hpf_policy *out, hpf_err *err);
 
 /* ---- sessions and users ---- */
 
-#define HPF_TOKEN_LEN 48
+#define HPF_TOKEN_LEN    48
+#define HPF_TOTP_URI_LEN 512 /* an otpauth:// URI (trust/totp HPF_TOTP_URI_MAX) */
 
-/* Check the password and open a session. Returns 0 with token and csrf set, or HPF_EAUTH
- * (rule auth.bad_credentials; the same answer for an unknown user and a wrong password). */
-int hpf_auth_login(hpf_svc *svc, const char *username, const char *password, hpf_actor *actor,
-                   char token[HPF_TOKEN_LEN], char csrf[HPF_TOKEN_LEN], hpf_err *err);
+/* What a login step produced (docs/internals/identity.md). */
+typedef struct hpf_login_result {
+    char token[HPF_TOKEN_LEN];     /* a session was opened: its cookie value ... */
+    char csrf[HPF_TOKEN_LEN];      /* ... and CSRF token; "" otherwise */
+    char challenge[HPF_TOKEN_LEN]; /* an SMS code was sent instead (members): the handle to
+                                      answer with; "" otherwise */
+    char to[16];                   /* the phone it went to, masked: "138****0000" */
+    int expires_in;                /* seconds the code is valid */
+    int64_t fresh_until;           /* step-up: unix seconds the second factor stays fresh */
+    int retry_after;               /* HPF_ELIMIT: seconds until the login opens again */
+} hpf_login_result;
+
+/* The first login step. Operators and agents send password and TOTP code: 0 with a session in
+ * `out`. Members send the password: 0 with out->challenge set and a 6-digit code queued for
+ * their phone through the outbox (no session yet; hpf_auth_otp finishes). Errors: HPF_EAUTH
+ * auth.bad_credentials (wrong password or code; the same for an unknown user), HPF_EAUTH
+ * auth.totp_required (right password, no code), HPF_ELIMIT auth.locked (out->retry_after; the
+ * password was not checked), HPF_ELIMIT auth.sms_rate, HPF_EFORBIDDEN auth.no_phone. Five
+ * consecutive failures lock the login for lockout_base_s, doubling with each further failure up
+ * to an hour; a success resets the count. */
+int hpf_auth_login(hpf_svc *svc, const char *username, const char *password, const char *totp,
+                   hpf_actor *actor, hpf_login_result *out, hpf_err *err);
+/* Answer an SMS challenge. A login challenge opens a session (out->token, csrf); a step-up
+ * challenge refreshes the session it was made for (session_token, the caller's cookie) and sets
+ * out->fresh_until. Errors: HPF_EAUTH auth.otp_invalid (unknown, used, wrong, out of tries, or
+ * another session's challenge), HPF_EAUTH auth.otp_expired, HPF_ELIMIT auth.locked. */
+int hpf_auth_otp(hpf_svc *svc, const char *challenge, const char *code, const char *session_token,
+                 hpf_actor *actor, hpf_login_result *out, hpf_err *err);
+/* Prove the second factor again in the session `session_token` of `actor`: operators and agents
+ * with a TOTP code (0 with out->fresh_until; HPF_EAUTH auth.totp_required or
+ * auth.bad_credentials), members by SMS (0 with out->challenge; then hpf_auth_otp). Failures
+ * count towards the lockout like failed logins. */
+int hpf_auth_step_up(hpf_svc *svc, const hpf_actor *actor, const char *session_token,
+                     const char *totp, hpf_login_result *out, hpf_err *err);
+/* 0 when the actor's session proved its second factor within session_step_up_s, else HPF_EAUTH
+ * auth.step_up_required. For routes that move money. */
+int hpf_auth_require_fresh(const hpf_svc *svc, const hpf_actor *actor, hpf_err *err);
 /* Resolve a session token (touching its idle timer). Returns 0 or HPF_EAUTH (unknown, expired,
  * idle). */
 int hpf_auth_session(hpf_svc *svc, const char *token, hpf_actor *actor, char csrf[HPF_TOKEN_LEN],
@@ -89,10 +129,14 @@ int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err
 
 /* Create a login inside the caller's transaction. Checks the password rules (field
  * field_prefix + "/password") and username uniqueness (HPF_ECONFLICT user.username_taken,
- * field field_prefix + "/username"). */
-int hpf_user_create(hpf_db *db, hpf_role role, const char *username, const char *password,
-                    const char *field_prefix, const char *display_name, int64_t employer_id,
-                    int64_t member_id, int64_t *user_id, hpf_err *err);
+ * field field_prefix + "/username"). Operators and agents get a new TOTP secret, handed back
+ * once as an otpauth:// URI in totp_uri (HPF_TOTP_URI_LEN bytes; required for those roles, may
+ * be NULL for members): show it to the user and keep it nowhere else. The secret is stored
+ * encrypted with svc->keys (field "app_user.totp_secret", context the username). */
+int hpf_user_create(const hpf_svc *svc, hpf_db *db, hpf_role role, const char *username,
+                    const char *password, const char *field_prefix, const char *display_name,
+                    int64_t employer_id, int64_t member_id, int64_t *user_id, char *totp_uri,
+                    hpf_err *err);
 
 /* ---- employers ---- */
 
@@ -113,6 +157,8 @@ typedef struct hpf_employer_new {
     const char *uscc;
     int32_t unit_ratio_bp, indiv_ratio_bp;
     const char *agent_username, *agent_password, *agent_name; /* agent NULL: no login (imports) */
+    char *agent_totp_uri; /* out, HPF_TOTP_URI_LEN bytes: the agent's TOTP secret, shown once;
+                             required with an agent login */
 } hpf_employer_new;
 
 /* Register an employer with its agent login (operator only). Errors: HPF_EINVAL (field named),
@@ -192,6 +238,55 @@ void hpf_statement_cleanup(hpf_statement *s);
 int hpf_member_register_login(hpf_svc *svc, const char *id_number, const char *name,
                               const char *account_no, const char *password, hpf_err *err);
 
+/* ---- personal fields at rest (docs/internals/crypto.md) ----
+ * A member's resident ID and phone are stored encrypted under svc->keys and found by blind
+ * index; so is the TOTP secret of a login (service/auth.c). These calls are for main/
+ * (start-up, `hpf keys`); each works in batches of at most HPF_FIELDS_BATCH rows, one
+ * transaction per batch. A "row" is a member (both its fields) or a login's secret. */
+
+#define HPF_FIELDS_BATCH 500
+#define HPF_FIELDS_SHOW  20
+
+typedef struct hpf_fields_status {
+    int64_t clear;    /* members whose fields still wait in clear (schema 4 upgrade) */
+    size_t nversions; /* key versions in use, ascending in v[] (at most HPF_KEYS_VERSIONS) */
+    struct {
+        int version;
+        int64_t rows;
+    } v[HPF_KEYS_VERSIONS];
+    int64_t checked;    /* with check: members whose fields were decrypted and compared */
+    int64_t tampered;   /* ... failing their tag or their blind index */
+    int64_t unreadable; /* ... under a version the key file lacks */
+    size_t nshown;      /* the first problems, for the report */
+    struct {
+        char who[48];   /* "member 320900000000000013", "login agent0001" */
+        char what[160]; /* which field and why; never a value */
+    } shown[HPF_FIELDS_SHOW];
+} hpf_fields_status;
+
+/* Rows per key version and, when `check`, every member's fields decrypted with svc->keys and
+ * compared with their blind indexes (O(members)). Returns 0 or a database error. */
+int hpf_member_fields_status(hpf_svc *svc, bool check, hpf_fields_status *out, hpf_err *err);
+
+/* Whether any member's fields are stored encrypted (*any), and, when svc->keys is set, that
+ * the key file holds every version in use: HPF_ENOTFOUND naming the first one missing. */
+int hpf_member_fields_keys_cover(hpf_svc *svc, bool *any, hpf_err *err);
+
+/* Encrypt the fields that the schema 4 upgrade left in clear (member_pii_legacy), rename the
+ * members' logins to their blind index, and append a fresh audit snapshot of each record whose
+ * latest snapshot still matched it; then purge the clear values from free space (SQLite VACUUM,
+ * PostgreSQL VACUUM FULL of the tables). *done counts members. Idempotent. */
+int hpf_member_fields_protect(hpf_svc *svc, int64_t *done, hpf_err *err);
+
+/* Re-encrypt every row not under the current version (at most `limit` rows when limit > 0);
+ * *done counts them, *left those still on other versions. A value that fails its check is left
+ * as it is and counted in *tampered (see the status). Resumable: call again to go on. */
+int hpf_member_fields_rekey(hpf_svc *svc, int64_t limit, int64_t *done, int64_t *left,
+                            int64_t *tampered, hpf_err *err);
+
+/* Rows (members, logins' secrets) under key version `version`. */
+int hpf_member_fields_rows(hpf_svc *svc, int version, int64_t *rows, hpf_err *err);
+
 /* ---- remittances (汇缴) ---- */
 
 typedef struct hpf_remit_row {
@@ -246,10 +341,112 @@ void hpf_remit_draft_cleanup(hpf_remit_draft *d);
 int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                    const hpf_remit_req *req, hpf_remittance *out, bool *replayed, hpf_err *err);
 
+/* Every check hpf_remit_post makes, inside the caller's open write transaction, writing nothing;
+ * the employer row stays locked until the caller's transaction ends. *employer_id gets the
+ * employer's id. A key already spent on a posted remittance is HPF_ECONFLICT
+ * idempotency.key_reused. For maker-checker (hpf_remit_submit), which stores the request. */
+int hpf_remit_check(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                    const hpf_remit_req *req, int64_t *employer_id, hpf_err *err);
+
 /* A page of an employer's remittances, newest period first. *items is malloc'd. */
 int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                    int64_t offset, int64_t limit, hpf_remittance **items, size_t *n, int64_t *total,
                    hpf_err *err);
+
+/* ---- approvals: maker-checker (service/approval.c; docs/internals/approval.md) ----
+ * Money movements and policy changes are stored as pending requests by their maker and run when
+ * another login with scope approves them, in the transaction of the decision. Nobody decides
+ * their own request. An operator's decision is signed with their SM2 key; agents have none. */
+
+#define HPF_APPROVAL_REMIT  "remittance.post" /* an employer-month of contributions */
+#define HPF_APPROVAL_POLICY "policy.change"   /* a new policy_version from a later date */
+
+typedef struct hpf_approval {
+    int64_t id;
+    char kind[32];
+    char ref[65];                 /* the business key: the request's Idempotency-Key */
+    int64_t employer_id;          /* the employer it acts for; 0 for the centre's own */
+    char employer_account_no[19]; /* "" for the centre's own */
+    char request_hash[65];        /* SM3 of payload, as stored */
+    char status[12];              /* pending, approved, rejected, withdrawn */
+    int64_t maker_id, checker_id; /* checker 0 until approved or rejected */
+    char maker[64], maker_role[12], checker[64], checker_role[12];
+    char made_at[21], decided_at[21]; /* UTC "2026-11-15T09:30:00Z"; decided_at "" if pending */
+    char key_id[17];                  /* the checker's SM2 key; "" when unsigned */
+    char signature[160];              /* SM2 (DER, hex); "" when unsigned */
+    int signature_valid; /* get and decisions: 1 verifies, 0 fails (or the payload changed), -1
+                            none expected (pending, withdrawn, decided by an agent) */
+    bool payload_intact; /* get and decisions: SM3(payload) == request_hash */
+    char *reason;        /* a rejection's reason, or NULL */
+    char *payload;       /* the request (JSON text); NULL in lists */
+    char *result;        /* what the execution gave (JSON text, e.g. the receipt), or NULL */
+} hpf_approval;
+
+void hpf_approval_cleanup(hpf_approval *a);
+void hpf_approvals_free(hpf_approval *items, size_t n);
+
+/* Submit a remittance for approval: the checks of hpf_remit_post (all its errors, nothing
+ * stored), and HPF_ECONFLICT remittance.period_pending when another request of this month waits.
+ * The same key with the same content returns the stored request (*replayed, whatever its status
+ * now); with other content HPF_ECONFLICT idempotency.key_reused. No money moves. */
+int hpf_remit_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                     const hpf_remit_req *req, hpf_approval *out, bool *replayed, hpf_err *err);
+/* Submit a new policy version (operators; p->version is ignored; note 1..500 characters) taking
+ * effect on p->effective_from, after the business date. Errors: HPF_EINVAL policy.invalid /
+ * policy.note, HPF_EUNPROC policy.effective_past, HPF_ECONFLICT policy.date_taken /
+ * idempotency.key_reused, HPF_EFORBIDDEN. Replays as hpf_remit_submit. */
+int hpf_policy_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_policy *p, const char *note,
+                      const char *idem_key, hpf_approval *out, bool *replayed, hpf_err *err);
+/* Approve (run the request; out->result) or reject (reason required: HPF_EINVAL
+ * approval.reason) a pending request. Errors: HPF_ENOTFOUND approval.unknown (none the actor may
+ * see), HPF_ECONFLICT approval.decided / approval.self_approval / sm2.no_key (an operator without
+ * a key), HPF_EFORBIDDEN approval.scope; and, on approval, the request's own business errors,
+ * which leave it pending. */
+int hpf_approval_decide(hpf_svc *svc, const hpf_actor *actor, int64_t id, bool approve,
+                        const char *reason, hpf_approval *out, hpf_err *err);
+/* The maker takes back a pending request (HPF_ECONFLICT approval.not_maker otherwise). */
+int hpf_approval_withdraw(hpf_svc *svc, const hpf_actor *actor, int64_t id, hpf_approval *out,
+                          hpf_err *err);
+/* One request with its payload, its signature verified now against the recorded key. */
+int hpf_approval_get(hpf_svc *svc, const hpf_actor *actor, int64_t id, hpf_approval *out,
+                     hpf_err *err);
+/* A page of requests, newest first, filtered by status and kind (NULL: any): operators see
+ * all, an agent their employer's. Without payloads; signature_valid -1. */
+int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, const char *kind,
+                      int64_t offset, int64_t limit, hpf_approval **items, size_t *n,
+                      int64_t *total, hpf_err *err);
+
+/* ---- identity verdicts of counter terminals ---- */
+
+typedef struct hpf_verdict {
+    int64_t id;
+    char case_ref[65];
+    char kind[9];   /* "id_card", "face", "elicence" */
+    char result[5]; /* "pass", "fail" */
+    char device_id[65];
+    char evidence_sha256[65]; /* id_card, face: SHA-256 of what the device captured; else "" */
+    char licence_id[65];      /* elicence: the e-licence id; else "" */
+    int score;                /* face: 0..100; -1 when none */
+    char operator_username[64];
+    char recorded_at[21]; /* UTC "2026-11-15T09:30:00Z" */
+} hpf_verdict;
+
+typedef struct hpf_verdict_new {
+    const char *case_ref, *kind, *result, *device_id;
+    const char *evidence_sha256, *licence_id; /* NULL when absent */
+    int score;                                /* -1 when absent */
+    const char *idem_key;                     /* optional Idempotency-Key; NULL: none */
+} hpf_verdict_new;
+
+/* Record what a counter terminal saw (operator only), with the operator, on the audit chain
+ * (identity.verdict), in one transaction. The same idempotency key with the same content returns
+ * the first record with *replayed = true. Errors: HPF_EINVAL (field named, rule verdict.* or
+ * idempotency.key_format), HPF_ECONFLICT idempotency.key_reused, HPF_EFORBIDDEN. */
+int hpf_verdict_record(hpf_svc *svc, const hpf_actor *actor, const hpf_verdict_new *in,
+                       hpf_verdict *out, bool *replayed, hpf_err *err);
+/* A page of a case's verdicts in the order recorded (operator only). *items is malloc'd. */
+int hpf_verdict_list(hpf_svc *svc, const hpf_actor *actor, const char *case_ref, int64_t offset,
+                     int64_t limit, hpf_verdict **items, size_t *n, int64_t *total, hpf_err *err);
 
 /* ---- database readiness ---- */
 

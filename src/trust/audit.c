@@ -4,13 +4,16 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "http/server.h"
 #include "trust/digest.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ZERO_HASH  "0000000000000000000000000000000000000000000000000000000000000000"
 #define ENTRY_TAG  "hpf-audit/1"
@@ -23,13 +26,17 @@
  * Fields are joined by '|'. Text is copied with '\', '|', ';', ',' escaped by a '\' and other
  * bytes below 0x20 (and 0x7f) written as \xHH, so that any field sequence has exactly one
  * encoding. Integers and amounts (fen) are decimal; dates YYYYMMDD; months yyyymm; NULL and
- * "none" are empty. Personal identifiers (resident ID, phone, a member's login name) are written
- * as "sm3:" + SM3 of "hpf-pii/1|" + value, never in clear. */
+ * "none" are empty. Personal identifiers are never written in clear: a member's resident ID and
+ * phone as "bidx:" + their stored blind index (keyed HMAC-SM3, trust/fieldcrypt.h), a member's
+ * login name as stored ("m:" + the blind index). Before schema 4 they were "sm3:" + SM3 of
+ * "hpf-pii/1|" + value (unkeyed: member/1); that form is still computed for the password hash,
+ * and for a record's clear values only while the upgrade re-snapshots it. */
 
 typedef struct canon {
     hpf_buf *b;
-    hpf_sm3 *sm3;  /* for the personal-field digests */
-    int64_t bytes; /* bytes hashed */
+    hpf_sm3 *sm3;              /* for the personal-field digests */
+    int64_t bytes;             /* bytes hashed */
+    const char *const *legacy; /* a member's clear resident ID and phone: the member/1 form */
 } canon;
 
 static void put(hpf_buf *b, const char *s, size_t n)
@@ -114,7 +121,18 @@ static void put_pii(canon *c, const char *s)
 #define I64(col)  put_i64(c->b, hpf_stmt_i64(st, (col)))
 #define DATE(col) put_date(c->b, hpf_stmt_text(st, (col)))
 #define PII(col)  put_pii(c, hpf_stmt_text(st, (col)))
+#define BIDX(col) put_bidx(c, hpf_stmt_text(st, (col)))
 #define SEP       put_sep(c->b)
+
+/* A stored blind index (64 hex; empty stays empty). It stays the same when the field keys are
+ * rotated: the blind-index key is never rotated (docs/internals/crypto.md). */
+static void put_bidx(canon *c, const char *s)
+{
+    if (!*s)
+        return;
+    put(c->b, "bidx:", 5);
+    put_text(c->b, s);
+}
 
 /* ---- the audited records ----
  * Each type reads its rows with one column list (column 0 is the id) for the append (one row)
@@ -133,15 +151,22 @@ static void canon_employer(canon *c, hpf_stmt *st)
 }
 
 #define MEMBER_SEL                                                                                 \
-    "SELECT m.id, m.account_no, COALESCE(e.account_no, ''), m.name, m.id_type, m.id_number,"       \
-    " COALESCE(m.phone, ''), m.wage, m.state, m.opened_on, COALESCE(m.closed_on, '')"              \
-    " FROM member m LEFT JOIN employer e ON e.id = m.employer_id "
+    "SELECT m.id, m.account_no, COALESCE(e.account_no, ''), m.name, m.id_type,"                    \
+    " COALESCE(m.id_number_bidx, ''), COALESCE(m.phone_bidx, ''), m.wage, m.state, m.opened_on,"   \
+    " COALESCE(m.closed_on, '') FROM member m LEFT JOIN employer e ON e.id = m.employer_id "
 
+/* member/2 holds the blind indexes, not the ciphertexts: a snapshot must survive a rotation of
+ * the field keys, which rewrites every ciphertext. That a ciphertext matches its blind index is
+ * checked by `hpf keys status`, which holds the keys. */
 static void canon_member(canon *c, hpf_stmt *st)
 {
-    put(c->b, "member/1", 8);
-    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP, PII(5), SEP, PII(6), SEP, I64(7), SEP,
-        TXT(8), SEP, DATE(9), SEP, DATE(10);
+    put(c->b, c->legacy ? "member/1" : "member/2", 8);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP;
+    if (c->legacy) /* the form before schema 4, from the clear values the upgrade holds */
+        put_pii(c, c->legacy[0]), SEP, put_pii(c, c->legacy[1]);
+    else
+        BIDX(5), SEP, BIDX(6);
+    SEP, I64(7), SEP, TXT(8), SEP, DATE(9), SEP, DATE(10);
 }
 
 #define USER_SEL                                                                                   \
@@ -153,7 +178,9 @@ static void canon_user(canon *c, hpf_stmt *st)
 {
     put(c->b, "user/1", 6);
     SEP;
-    if (!strcmp(hpf_stmt_text(st, 2), "member")) /* a member logs in with the resident ID */
+    /* A member's login name is stored as "m:" + the blind index of the resident ID they log in
+     * with; before schema 4 it was the resident ID itself, written as its digest. */
+    if (!strcmp(hpf_stmt_text(st, 2), "member") && strncmp(hpf_stmt_text(st, 1), "m:", 2) != 0)
         PII(1);
     else
         TXT(1);
@@ -300,7 +327,7 @@ typedef struct rec_type {
     const char *noun;         /* how messages name it */
     const char *const *kinds; /* the record kinds whose payload is its snapshot */
     const char *one_sql;      /* the record by id */
-    const char *page_sql;     /* records with id > ?, in id order, LIMIT ? */
+    const char *page_sql;     /* records with id > ? AND id < ?, in id order, LIMIT ? */
     const char *entries_sql;  /* its entries after (ref_id, seq), see cursor */
     void (*canon)(canon *c, hpf_stmt *st);
     const char *fields; /* payload field names, '|'-separated */
@@ -308,31 +335,33 @@ typedef struct rec_type {
 
 #define ENTRIES_SQL(table)                                                                         \
     "SELECT ref_id, seq, kind, payload FROM audit_log WHERE ref_table = '" table "'"               \
-    " AND ref_id >= ? AND (ref_id, seq) > (?, ?) ORDER BY ref_id, seq LIMIT ?"
+    " AND ref_id >= ? AND (ref_id, seq) > (?, ?) AND ref_id < ? ORDER BY ref_id, seq LIMIT ?"
 
 static const char *const employer_kinds[] = {HPF_AUDIT_EMPLOYER_REGISTERED, NULL};
-static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, NULL};
-static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, NULL};
+static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, HPF_AUDIT_MEMBER_PROTECTED,
+                                           NULL};
+static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, HPF_AUDIT_USER_PROTECTED, NULL};
 static const char *const remit_kinds[] = {HPF_AUDIT_REMITTANCE_POSTED, NULL};
 
 enum { T_EMPLOYER, T_MEMBER, T_USER, T_REMIT, NTYPES };
 
 static const rec_type types[NTYPES] = {
     [T_EMPLOYER] = {"employer", "employer", employer_kinds, EMPLOYER_SEL "WHERE id = ?",
-                    EMPLOYER_SEL "WHERE id > ? ORDER BY id LIMIT ?", ENTRIES_SQL("employer"),
-                    canon_employer,
+                    EMPLOYER_SEL "WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+                    ENTRIES_SQL("employer"), canon_employer,
                     "format|account_no|name|uscc|unit_ratio_bp|indiv_ratio_bp|opened_on|state"},
     [T_MEMBER] = {"member", "member", member_kinds, MEMBER_SEL "WHERE m.id = ?",
-                  MEMBER_SEL "WHERE m.id > ? ORDER BY m.id LIMIT ?", ENTRIES_SQL("member"),
-                  canon_member,
+                  MEMBER_SEL "WHERE m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?",
+                  ENTRIES_SQL("member"), canon_member,
                   "format|account_no|employer|name|id_type|id_number|phone|wage|state|opened_on|"
                   "closed_on"},
     [T_USER] = {"app_user", "login", user_kinds, USER_SEL "WHERE u.id = ?",
-                USER_SEL "WHERE u.id > ? ORDER BY u.id LIMIT ?", ENTRIES_SQL("app_user"),
-                canon_user,
+                USER_SEL "WHERE u.id > ? AND u.id < ? ORDER BY u.id LIMIT ?",
+                ENTRIES_SQL("app_user"), canon_user,
                 "format|username|role|display_name|employer|member|disabled|password_hash"},
     [T_REMIT] = {"remittance", "remittance", remit_kinds, REMIT_SEL "WHERE r.id = ?",
-                 REMIT_SEL "WHERE r.id > ? ORDER BY r.id LIMIT ?", ENTRIES_SQL("remittance"), NULL,
+                 REMIT_SEL "WHERE r.id > ? AND r.id < ? ORDER BY r.id LIMIT ?",
+                 ENTRIES_SQL("remittance"), NULL,
                  "format|serial|employer|kind|period|idem_key|request_hash|members|unit_total|"
                  "indiv_total|total|posted_on|created_by|voucher_no|voucher_date|voucher_template|"
                  "voucher_summary|voucher_lines|postings|postings_amount|postings_digest"},
@@ -539,7 +568,33 @@ static int load_block(hpf_db *db, int64_t id, ledger_block *k, int64_t *bytes, h
     return rc < 0 ? rc : 0;
 }
 
+/* What appends cost, process-wide, for /metrics (the benchmark reads them): entries appended and
+ * the time spent computing their payloads and appending them, in nanoseconds. */
+static void count_append(const struct timespec *t0, int rc)
+{
+    if (rc < 0)
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ns = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000000 + (t1.tv_nsec - t0->tv_nsec);
+    hpf_http_metric_add("hpf_audit_appends_total", "Audit chain entries appended", 1);
+    hpf_http_metric_add("hpf_audit_append_nanoseconds_total",
+                        "Time spent building and appending audit entries (ns)",
+                        ns > 0 ? (uint64_t)ns : 0);
+}
+
+static int record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err);
+
 int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = record(db, actor, kind, ref_id, err);
+    count_append(&t0, rc);
+    return rc;
+}
+
+static int record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err)
 {
     const rec_type *t = type_of_kind(kind);
     if (!t)
@@ -577,10 +632,62 @@ int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id
     return rc;
 }
 
+int hpf_audit_unchanged(hpf_db *db, const char *table, int64_t ref_id, const char *const legacy[2],
+                        bool *same, hpf_err *err)
+{
+    const rec_type *t = NULL;
+    for (int i = 0; i < NTYPES; i++)
+        if (!strcmp(types[i].table, table) && types[i].canon)
+            t = &types[i];
+    *same = false;
+    if (!t || (legacy && t != &types[T_MEMBER]))
+        return hpf_err_set(err, HPF_EINTERNAL, "cannot compare a %s record", table);
+    hpf_buf now = HPF_BUF_INIT, held = HPF_BUF_INIT;
+    canon c = {.b = &now, .sm3 = hpf_sm3_new(), .legacy = legacy};
+    hpf_stmt *st;
+    bool found = false;
+    int rc = hpf_db_prepare(db, &st, t->one_sql, err);
+    if (rc == 0) {
+        hpf_stmt_bind_i64(st, 1, ref_id);
+        rc = hpf_stmt_step(st, err);
+        if (rc == 1)
+            t->canon(&c, st);
+        hpf_stmt_reset(st);
+    }
+    if (rc == 1)
+        rc = hpf_db_prepare(db, &st,
+                            "SELECT kind, payload FROM audit_log WHERE ref_table = ? AND ref_id = ?"
+                            " ORDER BY seq DESC",
+                            err);
+    if (rc == 0 && now.len) {
+        hpf_stmt_bind_text(st, 1, t->table);
+        hpf_stmt_bind_i64(st, 2, ref_id);
+        while (!found && (rc = hpf_stmt_step(st, err)) == 1)
+            if (is_snapshot(t, hpf_stmt_text(st, 0))) {
+                const char *p = hpf_stmt_text(st, 1);
+                put(&held, p, strlen(p) + 1);
+                found = true;
+            }
+        hpf_stmt_reset(st);
+        if (rc == 1)
+            rc = 0;
+        put(&now, "", 1);
+        *same = found && held.len == now.len && !memcmp(held.data, now.data, now.len);
+    }
+    hpf_buf_cleanup(&now);
+    hpf_buf_cleanup(&held);
+    hpf_sm3_free(c.sm3);
+    return rc < 0 ? rc : 0;
+}
+
 int hpf_audit_event(hpf_db *db, int64_t actor, const char *kind, const char *ref_table,
                     int64_t ref_id, const char *payload, hpf_err *err)
 {
-    return append(db, actor, kind, ref_table, ref_id, payload, strlen(payload), err);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = append(db, actor, kind, ref_table, ref_id, payload, strlen(payload), err);
+    count_append(&t0, rc);
+    return rc;
 }
 
 int hpf_audit_session(hpf_db *db, int64_t actor, const char *kind, int64_t user_id,
@@ -591,7 +698,10 @@ int hpf_audit_session(hpf_db *db, int64_t actor, const char *kind, int64_t user_
     put(&b, token_hash, strnlen(token_hash, 16));
     put_sep(&b);
     put_i64(&b, user_id);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = append(db, actor, kind, "app_user", user_id, b.data, b.len, err);
+    count_append(&t0, rc);
     hpf_buf_cleanup(&b);
     return rc;
 }
@@ -599,23 +709,29 @@ int hpf_audit_session(hpf_db *db, int64_t actor, const char *kind, int64_t user_
 /* ---- verify ---- */
 
 /* A stream of rows in key order, read in pages (keyset pagination: the PostgreSQL driver holds
- * a whole result in memory). The keys are result columns 0..nk-1; the SQL takes the keys of the
- * last row seen, then LIMIT: "k1 > ?" for one key, "k1 >= ? AND (k1, k2) > (?, ?)" for two.
+ * a whole result in memory), over the range lo <= k1 < hi of its first key. The keys are result
+ * columns 0..nk-1; the SQL takes the keys of the last row seen, then hi, then LIMIT:
+ * "k1 > ? AND k1 < ?" for one key, "k1 >= ? AND (k1, k2) > (?, ?) AND k1 < ?" for two.
  * A row is valid until the next call. */
 typedef struct cursor {
     hpf_db *db;
     const char *sql;
     int nk;
     int64_t key[2];
+    int64_t hi;
     hpf_stmt *st;
     int64_t in_page;
     int64_t *rows;
     bool done, has;
 } cursor;
 
-static void cur_init(cursor *c, hpf_db *db, const char *sql, int nk, int64_t *rows)
+static void cur_init(cursor *c, hpf_db *db, const char *sql, int nk, int64_t lo, int64_t hi,
+                     int64_t *rows)
 {
-    *c = (cursor){.db = db, .sql = sql, .nk = nk, .key = {INT64_MIN, INT64_MIN}, .rows = rows};
+    /* One key: "k1 > last", so start just below lo; two keys: "(k1, k2) > (lo, min)". */
+    int64_t first = nk == 1 && lo > INT64_MIN ? lo - 1 : lo;
+    *c =
+        (cursor){.db = db, .sql = sql, .nk = nk, .key = {first, INT64_MIN}, .hi = hi, .rows = rows};
 }
 
 /* 1 with a row, 0 at the end, or an error. */
@@ -649,6 +765,7 @@ static int cur_next(cursor *c, hpf_err *err)
             hpf_stmt_bind_i64(c->st, i++, c->key[0]);
         for (int k = 0; k < c->nk; k++)
             hpf_stmt_bind_i64(c->st, i++, c->key[k]);
+        hpf_stmt_bind_i64(c->st, i++, c->hi);
         hpf_stmt_bind_i64(c->st, i, PAGE_ROWS);
         c->in_page = 0;
     }
@@ -706,8 +823,8 @@ static int verify_chain(vx *v, int64_t *genesis_seen)
     *genesis_seen = 0;
     cur_init(&cu, v->db,
              "SELECT seq, at, actor, kind, ref_table, ref_id, payload, prev_hash, hash"
-             " FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
-             1, &v->stats->rows);
+             " FROM audit_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+             1, INT64_MIN, INT64_MAX, &v->stats->rows);
     while ((rc = cur_next(&cu, v->err)) == 1) {
         hpf_stmt *st = cu.st;
         int64_t seq = hpf_stmt_i64(st, 0);
@@ -928,7 +1045,8 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
     field_at(v->held.data, idx, was, sizeof was);
     field_at(v->now.data, idx, is, sizeof is);
     record_name(t, row, NULL, id, name, sizeof name);
-    bool pii = !strncmp(was, "sm3:", 4) || !strncmp(is, "sm3:", 4);
+    bool pii = !strncmp(was, "sm3:", 4) || !strncmp(is, "sm3:", 4) || !strncmp(was, "bidx:", 5) ||
+               !strncmp(is, "bidx:", 5) || !strncmp(was, "m:", 2) || !strncmp(is, "m:", 2);
     problem(v, seq, "audit.record_changed",
             "entry seq %lld (%s): %s differs from its audited record in %s%s%s%s%s%s%s",
             (long long)seq, kind, name, fname,
@@ -944,24 +1062,25 @@ static void orphan_posting(vx *v, hpf_stmt *st)
             (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
 }
 
-/* Merge the records of one type (id order) with their entries ((ref_id, seq) order). For a
- * remittance, also its voucher lines and postings, streamed in remittance order. */
-static int verify_type(vx *v, const rec_type *t)
+/* Merge the records of one type (id order) with their entries ((ref_id, seq) order), for ids
+ * lo <= id < hi. For a remittance, also its voucher lines and postings, streamed in remittance
+ * order. */
+static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
 {
     cursor rec, ent, lin, pos;
     ledger_block k = {.sm3 = NULL};
     bool remit = t == &types[T_REMIT];
     int rc;
-    cur_init(&rec, v->db, t->page_sql, 1, &v->stats->rows);
-    cur_init(&ent, v->db, t->entries_sql, 2, &v->stats->rows);
+    cur_init(&rec, v->db, t->page_sql, 1, lo, hi, &v->stats->rows);
+    cur_init(&ent, v->db, t->entries_sql, 2, lo, hi, &v->stats->rows);
     cur_init(&lin, v->db,
-             LINE_SEL
-             "WHERE r.id >= ? AND (r.id, l.line_no) > (?, ?) ORDER BY r.id, l.line_no LIMIT ?",
-             2, &v->stats->rows);
+             LINE_SEL "WHERE r.id >= ? AND (r.id, l.line_no) > (?, ?) AND r.id < ?"
+                      " ORDER BY r.id, l.line_no LIMIT ?",
+             2, lo, hi, &v->stats->rows);
     cur_init(&pos, v->db,
              POSTING_SEL "WHERE remittance_id >= ? AND (remittance_id, id) > (?, ?)"
-                         " ORDER BY remittance_id, id LIMIT ?",
-             2, &v->stats->rows);
+                         " AND remittance_id < ? ORDER BY remittance_id, id LIMIT ?",
+             2, lo, hi, &v->stats->rows);
     if (remit) {
         k.sm3 = hpf_sm3_new();
         if ((rc = cur_next(&lin, v->err)) < 0 || (rc = cur_next(&pos, v->err)) < 0)
@@ -1091,26 +1210,288 @@ static int verify_orphans(vx *v)
     return rc < 0 ? rc : 0;
 }
 
-int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err)
+/* ---- the verification, in parts ----
+ * Part 0 checks the chain, the genesis marks, every record type but remittances and the ledger
+ * orphans; every part checks the remittances (with their voucher lines and postings, the bulk
+ * of the rows) in its own id range lo <= id < hi. Parts run on their own connections in
+ * parallel; each reads the chain head first, and they go on only when all saw the same head
+ * (every audited write moves it), so all parts read the same committed state. */
+
+typedef struct part {
+    hpf_store *store; /* parts of hpf_audit_verify_store take their thread's connection */
+    hpf_db *db;       /* part 0 of hpf_audit_verify: the caller's, in its read transaction */
+    int index;
+    int64_t lo, hi;
+    hpf_audit_stats stats;
+    hpf_err err;
+    int rc;
+    bool have;
+    int64_t best;
+    int64_t head_seq;
+    char head_hash[65];
+    struct plan *plan;
+} part;
+
+/* The gate where the parts meet after reading the head: part 0 waits until the others arrived,
+ * then decides (1: go on, -1: stop) for all. */
+typedef struct plan {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int arrived;
+    int decision;
+} plan;
+
+static int read_head(hpf_db *db, int64_t *seq, char hash[65], hpf_err *err)
 {
-    vx v = {.db = db, .stats = stats, .err = err, .best = INT64_MAX};
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, "SELECT seq, hash FROM audit_head WHERE id = 1", err);
+    if (rc < 0)
+        return rc;
+    *seq = -1;
+    hash[0] = '\0';
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1) {
+        *seq = hpf_stmt_i64(st, 0);
+        snprintf(hash, 65, "%s", hpf_stmt_text(st, 1));
+    }
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+static int run_part(part *p, hpf_db *db)
+{
+    vx v = {.db = db, .stats = &p->stats, .err = &p->err, .best = INT64_MAX};
     int64_t genesis_seen = 0;
-    memset(stats, 0, sizeof *stats);
-    snprintf(stats->head, sizeof stats->head, "%s", ZERO_HASH);
+    snprintf(p->stats.head, sizeof p->stats.head, "%s", ZERO_HASH);
     v.c = (canon){.b = &v.now, .sm3 = hpf_sm3_new()};
-    int rc = verify_chain(&v, &genesis_seen);
-    if (rc == 0)
+    int rc = 0;
+    if (p->index == 0)
+        rc = verify_chain(&v, &genesis_seen);
+    if (rc == 0) /* in other parts: only the marks (no entries seen, so nothing to compare) */
         rc = verify_genesis(&v, genesis_seen != 0);
-    for (int t = 0; rc == 0 && t < NTYPES; t++)
-        rc = verify_type(&v, &types[t]);
+    for (int t = 0; rc == 0 && p->index == 0 && t < NTYPES; t++)
+        if (t != T_REMIT)
+            rc = verify_type(&v, &types[t], INT64_MIN, INT64_MAX);
     if (rc == 0)
+        rc = verify_type(&v, &types[T_REMIT], p->lo, p->hi);
+    if (rc == 0 && p->index == 0)
         rc = verify_orphans(&v);
-    stats->bytes += v.c.bytes;
+    p->stats.bytes += v.c.bytes;
     hpf_sm3_free(v.c.sm3);
     hpf_buf_cleanup(&v.now);
     hpf_buf_cleanup(&v.held);
     hpf_buf_cleanup(&v.tmp);
+    p->have = v.have;
+    p->best = v.best;
+    return rc;
+}
+
+/* A part of hpf_audit_verify_store: its own connection and read transaction; waits for the
+ * others at the head check. */
+static void *part_thread(void *arg)
+{
+    part *p = arg;
+    plan *pl = p->plan;
+    hpf_db *db = NULL;
+    int rc = hpf_store_conn(p->store, &db, &p->err);
+    if (rc == 0)
+        rc = hpf_db_begin_read(db, &p->err);
+    if (rc == 0)
+        rc = read_head(db, &p->head_seq, p->head_hash, &p->err);
+    p->rc = rc;
+    pthread_mutex_lock(&pl->mu);
+    pl->arrived++;
+    pthread_cond_broadcast(&pl->cv);
+    while (pl->decision == 0)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    bool go = pl->decision > 0;
+    pthread_mutex_unlock(&pl->mu);
+    if (p->rc == 0 && go)
+        p->rc = run_part(p, db);
+    if (db)
+        hpf_db_rollback(db);
+    return NULL;
+}
+
+/* Fold the parts into one result: counts add up; the problem first in chain order wins (on a
+ * tie, the lower part, which is the order a single pass would meet them in). */
+static int merge_parts(part *parts, int n, hpf_audit_stats *stats, hpf_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    snprintf(stats->head, sizeof stats->head, "%s", parts[0].stats.head);
+    const part *first = NULL;
+    for (int i = 0; i < n; i++) {
+        const part *p = &parts[i];
+        if (p->rc < 0) {
+            *err = p->err;
+            return p->rc;
+        }
+        stats->entries += p->stats.entries;
+        stats->records += p->stats.records;
+        stats->postings += p->stats.postings;
+        stats->uncovered += p->stats.uncovered;
+        stats->rows += p->stats.rows;
+        stats->bytes += p->stats.bytes;
+        stats->problems += p->stats.problems;
+        if (p->have && (!first || p->best < first->best))
+            first = p;
+    }
+    if (!first)
+        return 0;
+    *err = first->err;
+    return HPF_ECONFLICT;
+}
+
+int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err)
+{
+    part p = {.db = db, .lo = INT64_MIN, .hi = INT64_MAX, .err = HPF_ERR_INIT};
+    p.rc = run_part(&p, db);
+    return merge_parts(&p, 1, stats, err);
+}
+
+/* Postings per part below which one connection does it all (threads and connections cost more
+ * than they save on a small database). */
+#define PARALLEL_MIN_POSTINGS 50000
+
+/* Where the parts' remittance ranges start: the remittance ids at the planned posting offsets.
+ * The chain and the other records are part 0's extra load: an entry costs about two posting
+ * rows (it is read by the chain and by its record's merge), a record one. */
+static int plan_ranges(hpf_db *db, part *parts, int n, hpf_err *err)
+{
+    int64_t postings = 0, entries = 0, records = 0, m;
+    int rc = hpf_db_query_i64(db, &postings,
+                              "SELECT COUNT(*) FROM posting WHERE remittance_id IS NOT NULL", err);
+    if (rc == 0)
+        rc = hpf_db_query_i64(db, &entries, "SELECT COALESCE(MAX(seq), 0) FROM audit_log", err);
+    static const char *const maxes[] = {"SELECT COALESCE(MAX(id), 0) FROM employer",
+                                        "SELECT COALESCE(MAX(id), 0) FROM member",
+                                        "SELECT COALESCE(MAX(id), 0) FROM app_user"};
+    for (size_t i = 0; rc == 0 && i < sizeof maxes / sizeof *maxes; i++)
+        if ((rc = hpf_db_query_i64(db, &m, maxes[i], err)) == 0)
+            records += m;
     if (rc < 0)
         return rc;
-    return v.have ? HPF_ECONFLICT : 0;
+    int64_t base = 2 * entries + records, share = (base + postings) / n;
+    int64_t offset = share > base ? share - base : 0; /* postings before part 1 starts */
+    int64_t rest = n > 1 ? (postings - offset) / (n - 1) : 0;
+    parts[0].lo = INT64_MIN;
+    for (int i = 1; i < n; i++, offset += rest) {
+        hpf_stmt *st;
+        rc = hpf_db_prepare(db, &st,
+                            "SELECT remittance_id FROM posting WHERE remittance_id IS NOT NULL"
+                            " ORDER BY remittance_id LIMIT 1 OFFSET ?",
+                            err);
+        if (rc < 0)
+            return rc;
+        hpf_stmt_bind_i64(st, 1, offset);
+        rc = hpf_stmt_step(st, err);
+        int64_t start = rc == 1 ? hpf_stmt_i64(st, 0) : INT64_MAX;
+        hpf_stmt_reset(st);
+        if (rc < 0)
+            return rc;
+        /* Ranges never shrink below the one before (few remittances, many postings each). */
+        parts[i].lo = start > parts[i - 1].lo ? start : parts[i - 1].lo;
+        parts[i - 1].hi = parts[i].lo;
+    }
+    parts[n - 1].hi = INT64_MAX;
+    return 0;
+}
+
+static int verify_parallel(hpf_store *store, hpf_db *db0, int n, hpf_audit_stats *stats,
+                           hpf_err *err, bool *same_head)
+{
+    part parts[HPF_AUDIT_MAX_JOBS];
+    pthread_t tid[HPF_AUDIT_MAX_JOBS];
+    plan pl = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    for (int i = 0; i < n; i++)
+        parts[i] = (part){.store = store, .index = i, .err = HPF_ERR_INIT, .plan = &pl};
+    int rc = hpf_db_begin_read(db0, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = read_head(db0, &parts[0].head_seq, parts[0].head_hash, err)) < 0 ||
+        (rc = plan_ranges(db0, parts, n, err)) < 0) {
+        hpf_db_rollback(db0);
+        return rc;
+    }
+    int started = 1;
+    while (started < n && pthread_create(&tid[started], NULL, part_thread, &parts[started]) == 0)
+        started++;
+    pthread_mutex_lock(&pl.mu);
+    while (pl.arrived < started - 1)
+        pthread_cond_wait(&pl.cv, &pl.mu);
+    bool go = started == n;
+    for (int i = 1; i < started; i++)
+        if (parts[i].rc < 0 || parts[i].head_seq != parts[0].head_seq ||
+            strcmp(parts[i].head_hash, parts[0].head_hash) != 0)
+            go = false;
+    pl.decision = go ? 1 : -1;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    if (go)
+        parts[0].rc = run_part(&parts[0], db0);
+    hpf_db_rollback(db0);
+    for (int i = 1; i < started; i++)
+        pthread_join(tid[i], NULL);
+    *same_head = go;
+    if (started < n)
+        return hpf_err_set(err, HPF_EINTERNAL, "cannot start the verifier threads");
+    if (!go) {
+        for (int i = 1; i < n; i++)
+            if (parts[i].rc < 0) {
+                *err = parts[i].err;
+                return parts[i].rc;
+            }
+        return 0;
+    }
+    return merge_parts(parts, n, stats, err);
+}
+
+int hpf_audit_verify_store(hpf_store *store, int jobs, hpf_audit_stats *stats, hpf_err *err)
+{
+    hpf_db *db;
+    int rc = hpf_store_conn(store, &db, err);
+    if (rc < 0)
+        return rc;
+    if (jobs > HPF_AUDIT_MAX_JOBS)
+        jobs = HPF_AUDIT_MAX_JOBS;
+    if (jobs <= 0) { /* automatic: the processors, when the ledger is big enough to gain */
+        int64_t postings = 0;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cpus > 1 ? (int)(cpus < HPF_AUDIT_MAX_JOBS ? cpus : HPF_AUDIT_MAX_JOBS) : 1;
+        if (jobs > 1 &&
+            (rc = hpf_db_query_i64(db, &postings, "SELECT COUNT(*) FROM posting", err)) < 0)
+            return rc;
+        if (postings < PARALLEL_MIN_POSTINGS * jobs)
+            jobs = 1;
+    }
+    /* A write committed between the parts' first reads: try again, then read in one part. */
+    for (int attempt = 0; jobs > 1 && attempt < 5; attempt++) {
+        bool same = false;
+        rc = verify_parallel(store, db, jobs, stats, err, &same);
+        if (same || rc < 0)
+            return rc;
+    }
+    if ((rc = hpf_db_begin_read(db, err)) < 0)
+        return rc;
+    rc = hpf_audit_verify(db, stats, err);
+    hpf_db_rollback(db);
+    return rc;
+}
+
+/* ---- read-only helpers for trust/checkpoint ---- */
+
+bool hpf_audit_entry_hash(hpf_sm3 *sm3, const char *prev_hash, int64_t seq, const char *at,
+                          int64_t actor, const char *kind, const char *ref_table, int64_t ref_id,
+                          const char *payload, char out[65])
+{
+    unsigned char prev_raw[HPF_SM3_LEN];
+    if (!unhex(prev_raw, prev_hash))
+        return false;
+    hpf_buf b = HPF_BUF_INIT;
+    hpf_sm3 *own = sm3 ? NULL : hpf_sm3_new();
+    entry_bytes(&b, prev_raw, seq, at, actor, kind, ref_table, ref_id, payload, strlen(payload));
+    entry_hash(sm3 ? sm3 : own, &b, out);
+    hpf_buf_cleanup(&b);
+    hpf_sm3_free(own);
+    return true;
 }

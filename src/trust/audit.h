@@ -19,7 +19,9 @@
 
 #include "base/err.h"
 #include "store/db.h"
+#include "trust/digest.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Entry kinds: stable strings, added, never renamed. A record kind snapshots a stored record
@@ -32,6 +34,16 @@
 #define HPF_AUDIT_SESSION_LOGIN       "session.login"       /* event on app_user */
 #define HPF_AUDIT_SESSION_LOGOUT      "session.logout"      /* event on app_user */
 #define HPF_AUDIT_SESSION_EXPIRED     "session.expired"     /* event on app_user */
+/* Schema 4 (personal fields encrypted): the upgrade re-snapshots a member, and a member's login
+ * (now named by the blind index of the resident ID), whose last snapshot still matched it. */
+#define HPF_AUDIT_MEMBER_PROTECTED "member.protected" /* record: member */
+#define HPF_AUDIT_USER_PROTECTED   "user.protected"   /* record: app_user */
+/* Identity (service/auth.c, service/identity.c; docs/internals/identity.md). */
+/* session.step_up: event on app_user, the second factor proven again. user.locked: event on
+ * app_user, or on login_throttle for a name that matches no login. */
+#define HPF_AUDIT_SESSION_STEP_UP  "session.step_up"
+#define HPF_AUDIT_USER_LOCKED      "user.locked"
+#define HPF_AUDIT_IDENTITY_VERDICT "identity.verdict" /* event on identity_verdict */
 /* Reserved for reads of personal data (RULES 11.2), to be appended with hpf_audit_event by the
  * consent and scope check once it exists (issue 4, authorisation): ref member id, payload
  * "read/1|fields|purpose|authorisation_id|channel". Not written yet. */
@@ -43,6 +55,14 @@
  * HPF_EINTERNAL (not a record kind), HPF_ENOTFOUND (no such record: a bug of the caller) or a
  * database error (HPF_EBUSY: run the whole business action again). */
 int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, hpf_err *err);
+
+/* Whether record `ref_id` of `table` ("member", "app_user") still equals its latest snapshot
+ * entry (*same; false when it has none). For the schema 4 upgrade, which re-snapshots a record
+ * only when it does: `legacy` (members only; NULL otherwise) gives the clear resident ID and
+ * phone ("" for none) that the row held then, for the payload of that time (member/1). Returns
+ * 0 or a database error. */
+int hpf_audit_unchanged(hpf_db *db, const char *table, int64_t ref_id, const char *const legacy[2],
+                        bool *same, hpf_err *err);
 
 /* Append an event about `ref_table` row `ref_id` with the given payload (borrowed; canonical as
  * docs/internals/audit.md describes: "name/1|field|field...", text fields escaped). Same errors
@@ -75,5 +95,22 @@ typedef struct hpf_audit_stats {
  * and stats->problems counting all of them; or a database error. stats is filled in either
  * case. */
 int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err);
+
+#define HPF_AUDIT_MAX_JOBS 8
+
+/* The same verification over the store, on up to `jobs` connections in parallel (0: one per
+ * processor when the ledger is large enough to gain, else one). The parts read one committed
+ * state: each reads the chain head first and they go on only when all saw the same one (every
+ * audited write moves it); after five tries under a steady stream of writes it reads in one
+ * part. Opens and ends its own read transactions. Same results as hpf_audit_verify. */
+int hpf_audit_verify_store(hpf_store *store, int jobs, hpf_audit_stats *stats, hpf_err *err);
+
+/* The hash of an entry with these fields after the entry whose hash is `prev_hash` (64 hex),
+ * as the chain computes it, into out (64 hex + NUL). Pure: for readers that check one entry (the
+ * public document check) or a range of entries before signing it (trust/checkpoint). `sm3` is a
+ * context to reuse, or NULL. Returns false (out untouched) when prev_hash is not 64 hex. */
+bool hpf_audit_entry_hash(hpf_sm3 *sm3, const char *prev_hash, int64_t seq, const char *at,
+                          int64_t actor, const char *kind, const char *ref_table, int64_t ref_id,
+                          const char *payload, char out[65]);
 
 #endif

@@ -6,6 +6,7 @@
 #include <argon2.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #define T_COST   2
@@ -44,12 +45,30 @@ void hpf_password_dummy_verify(const char *pw)
     (void)hpf_password_verify(dummy, pw);
 }
 
-int hpf_password_check(const char *pw, const char *field, hpf_err *err)
+/* Case-insensitive (ASCII) substring search. */
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t k = 0;
+        while (k < n && hay[k] &&
+               tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+int hpf_password_check(const char *pw, const char *username, const char *field, hpf_err *err)
 {
     size_t n = strlen(pw);
-    if (n < 10 || n > 128 || !hpf_text_ok(pw, n, false))
+    if (n < 10 || n > 128)
         return hpf_err_field(err, HPF_EINVAL, field, "password.weak",
-                             "password must be 10 to 128 characters without control characters");
+                             "password must be 10 to 128 characters long (it has %zu)", n);
+    if (!hpf_text_ok(pw, n, false))
+        return hpf_err_field(err, HPF_EINVAL, field, "password.weak",
+                             "password must not contain control characters");
     int lower = 0, upper = 0, digit = 0, other = 0;
     for (const unsigned char *p = (const unsigned char *)pw; *p; p++) {
         if (islower(*p))
@@ -61,9 +80,22 @@ int hpf_password_check(const char *pw, const char *field, hpf_err *err)
         else
             other = 1;
     }
-    if (lower + upper + digit + other < 3)
+    if (lower + upper + digit + other < 3) {
+        char missing[64] = "";
+        const char *names[] = {"lower-case", "upper-case", "digit", "symbol"};
+        int have[] = {lower, upper, digit, other};
+        for (int i = 0; i < 4; i++)
+            if (!have[i]) {
+                size_t m = strlen(missing);
+                snprintf(missing + m, sizeof missing - m, "%s%s", m ? ", " : "", names[i]);
+            }
         return hpf_err_field(err, HPF_EINVAL, field, "password.weak",
                              "password needs at least three of: lower-case, upper-case, digit, "
-                             "symbol");
+                             "symbol (missing: %s)",
+                             missing);
+    }
+    if (username && strlen(username) >= 3 && contains_nocase(pw, username))
+        return hpf_err_field(err, HPF_EINVAL, field, "password.weak",
+                             "password must not contain the username");
     return 0;
 }

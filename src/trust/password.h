@@ -21,8 +21,10 @@ bool hpf_password_verify(const char *encoded, const char *pw);
 /* Burn the same work as a verification, for logins of unknown users (no timing oracle). */
 void hpf_password_dummy_verify(const char *pw);
 
-/* Password rules: 10..128 bytes, valid text, at least three of lower, upper, digit, symbol.
- * Returns 0 or HPF_EINVAL naming `field` with rule "password.weak". */
-int hpf_password_check(const char *pw, const char *field, hpf_err *err);
+/* Password rules: 10..128 bytes, valid text, at least three of lower, upper, digit, symbol,
+ * and not containing the username (`username` may be NULL; ignoring case; names shorter than 3
+ * are not looked for). Returns 0 or HPF_EINVAL naming `field` with rule "password.weak" and a
+ * message that says what is missing. */
+int hpf_password_check(const char *pw, const char *username, const char *field, hpf_err *err);
 
 #endif

@@ -10,7 +10,9 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { employerWithMembers, idemKey, newIdNumber, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
 import { assertOk } from '../lib/problem.mjs';
-import { BUSINESS_DATE, STORE, client, createStore, forgedCopy, login, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
+import {
+  BUSINESS_DATE, STORE, client, createStore, forgedCopy, login, loginAs, populate, runHpf, startServer, totpCode,
+} from '../lib/server.mjs';
 
 const PERIOD = BUSINESS_DATE.slice(0, 7);
 const OK_LINE = /^hpf audit verify: ok \((\d+) entries, head [0-9a-f]{16}; (\d+) records and (\d+) postings match their entries, 0 older than the chain; \d+ rows, [\d.]+ MB hashed in [\d.]+ s: \d+ rows\/s, [\d.]+ MB\/s = [\d.]+ of raw SM3 at [\d.]+ MB\/s\)\n$/;
@@ -26,7 +28,7 @@ const count = async (s = clean) => Number((await s.sql('SELECT count(*) FROM aud
 before(async () => {
   clean = await createStore({ tag: 'audit' });
   await populate(clean, { demo: { employers: 2, members: 5, months: 2, seed: 5 } });
-  const srv = await startServer({ store: clean });
+  const srv = await startServer({ store: clean, sim: true }); // the member's SMS code
   try {
     const op = await loginAs(srv, 'operator');
     const e = await employerWithMembers(srv, op, { wages: ['6543.21', '5000.00'] });
@@ -41,27 +43,40 @@ before(async () => {
     const bad = { ...rosterFromDraft(draft), total: '1.00' };
     facts.rejected = (await e.agent.post(`/api/v1/employers/${e.dwzh}/remittances`, bad, { headers: { 'Idempotency-Key': idemKey('bad') } })).status;
     facts.appendedByNothing = (await count()) - n;
+    // Maker-checker (docs/internals/approval.md): the agent submits, the operator approves.
     const first = await post(rosterFromDraft(draft));
-    assert.equal(first.status, 201, first.text);
-    facts.serial = first.json.serial;
+    assert.equal(first.status, 202, first.text);
+    const approved = await op.post(`/api/v1/approvals/${first.json.approval_id}/approve`);
+    assert.equal(approved.status, 200, approved.text);
+    facts.serial = approved.json.result.serial;
+    facts.approval = first.json.approval_id;
     n = await count();
     facts.replay = (await post(rosterFromDraft(draft))).status;
     facts.appendedByNothing += (await count()) - n;
 
-    // A member registers a login, logs in and out.
-    const m = e.members[0];
+    // A member registers a login, logs in (the SMS code goes to the phone on file) and out.
+    const m = await openMember(e.agent, e.dwzh, { wage: '5200.00', phone: '13905150003' });
     const password = 'Member#2026audit';
     const reg = await client(srv).post('/api/v1/registrations', { id_number: m.idNumber, name: m.name, account_no: m.member.account_no, password });
     assert.equal(reg.status, 201, reg.text);
     const member = await login(srv, m.idNumber, password);
     facts.member = m.idNumber;
+    facts.memberAcct = m.member.account_no;
+    facts.idNumbers = [m.idNumber, '13905150003', ...e.members.map((x) => x.idNumber), ...clean.logins.filter((l) => l.role === 'member').map((l) => l.username)];
     assert.equal((await member.del('/api/v1/session')).status, 204);
 
-    // Writers in parallel: members opened and logins made at once keep one gapless chain.
+    // Writers in parallel: members opened and logins made at once keep one gapless chain. Four
+    // logins of four users: a TOTP code is good once, and of two codes of one user sent at once
+    // the older may arrive second and be refused as a replay.
     n = await count();
+    const logins = [];
+    for (const l of [e.agentLogin, ...srv.logins.filter((x) => x.totp)]) {
+      logins.push({ username: l.username, password: l.password, totp: await totpCode(srv, l.username) });
+    }
+    assert.equal(logins.length, 4, 'the agent, the demo operator and two demo agents');
     const results = await Promise.all([
       ...Array.from({ length: 6 }, () => e.agent.post(`/api/v1/employers/${e.dwzh}/members`, { name: '王芳', id_number: newIdNumber(), wage: '4321.00' })),
-      ...Array.from({ length: 4 }, () => client(srv).post('/api/v1/session', { username: e.agentLogin.username, password: e.agentLogin.password })),
+      ...logins.map((body) => client(srv).post('/api/v1/session', body)),
     ]);
     for (const r of results) assert.ok(r.status === 201 || r.status === 200, `${r.status} ${r.text}`);
     facts.appendedInParallel = (await count()) - n;
@@ -85,6 +100,10 @@ describe(`the chain on ${STORE}`, () => {
     assert.equal(entries, await count());
     assert.equal(records, Number(await one("SELECT (SELECT count(*) FROM employer) + (SELECT count(*) FROM member) + (SELECT count(*) FROM app_user) + (SELECT count(*) FROM remittance)")));
     assert.equal(postings, Number(await one('SELECT count(*) FROM posting')));
+    // In parallel parts the counts are the same.
+    const r2 = await auditVerify([...clean.args, '--jobs', '3']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(OK_LINE.exec(r2.stdout).slice(1, 4), OK_LINE.exec(r.stdout).slice(1, 4));
   });
 
   test('seq runs 1..n without gaps and starts with the genesis entry; the head is the last entry', async () => {
@@ -96,14 +115,19 @@ describe(`the chain on ${STORE}`, () => {
 
   test('every business action and session event is in the chain, with who did it', async () => {
     const kinds = (await clean.sql('SELECT DISTINCT kind FROM audit_log ORDER BY kind')).trim().split('\n');
-    assert.deepEqual(kinds, ['audit.genesis', 'employer.registered', 'member.opened', 'remittance.posted', 'session.login', 'session.logout', 'user.created']);
+    assert.deepEqual(kinds, ['approval.decided', 'approval.submitted', 'audit.genesis', 'employer.registered', 'member.opened', 'remittance.posted', 'session.login', 'session.logout', 'user.created']);
     const actorOf = (kind, where) => one(`SELECT actor FROM audit_log WHERE kind = '${kind}' AND ${where} ORDER BY seq DESC LIMIT 1`);
     const userId = (name) => one(`SELECT id FROM app_user WHERE username = '${name}'`);
-    const [operatorId, agentId, memberId] = [await userId(facts.operator), await userId(facts.agent), await userId(facts.member)];
+    // A member's login is stored under the blind index of the resident ID (docs/internals/crypto.md).
+    const memberId = await one(`SELECT u.id FROM app_user u JOIN member m ON m.id = u.member_id WHERE m.account_no = '${facts.memberAcct}'`);
+    const [operatorId, agentId] = [await userId(facts.operator), await userId(facts.agent)];
     const empId = await one(`SELECT id FROM employer WHERE account_no = '${facts.dwzh}'`);
     assert.equal(await actorOf('employer.registered', `ref_id = ${empId}`), operatorId);
     const remId = await one(`SELECT id FROM remittance WHERE serial = '${facts.serial}'`);
-    assert.equal(await actorOf('remittance.posted', `ref_id = ${remId}`), agentId);
+    // Maker-checker: the agent made the request, the operator's approval posted it.
+    assert.equal(await actorOf('approval.submitted', `ref_id = ${facts.approval}`), agentId);
+    assert.equal(await actorOf('remittance.posted', `ref_id = ${remId}`), operatorId);
+    assert.equal(await actorOf('approval.decided', `ref_id = ${facts.approval}`), operatorId);
     assert.equal(await actorOf('session.login', `ref_id = ${memberId}`), memberId);
     assert.equal(await actorOf('session.logout', `ref_id = ${memberId}`), memberId);
     // hpf_user_create has no actor parameter (yet): the system.
@@ -114,10 +138,17 @@ describe(`the chain on ${STORE}`, () => {
     assert.match(payload, /\|V\d{14}\|\d{8}\|001\|汇缴 [^|]+\|1,101,(\d+),0;2,201,0,\1\|2\|\1\|[0-9a-f]{64}$/);
   });
 
-  test('no resident ID number or phone is in the chain in clear', async () => {
-    const ids = (await clean.sql("SELECT id_number FROM member UNION SELECT phone FROM member WHERE phone IS NOT NULL")).trim().split('\n');
+  test('no resident ID number or phone is in the chain in clear: members carry their blind indexes', async () => {
+    // The database holds them only encrypted (tests/api/fieldcrypt.test.mjs): look for the ones
+    // this run knows, and for the blind indexes in the member payloads.
+    assert.ok(facts.idNumbers.length >= 3);
     const all = await clean.sql('SELECT payload FROM audit_log');
-    for (const id of ids) assert.ok(!all.includes(id), `${id} appears in an audit payload`);
+    for (const id of facts.idNumbers) assert.ok(!all.includes(id), `${id} appears in an audit payload`);
+    const bidx = await one(`SELECT id_number_bidx FROM member WHERE account_no = '${facts.memberAcct}'`);
+    assert.match(bidx, /^[0-9a-f]{64}$/);
+    assert.match(await one(`SELECT payload FROM audit_log WHERE kind = 'member.opened' AND ref_id = (SELECT id FROM member WHERE account_no = '${facts.memberAcct}')`),
+      new RegExp(`^member/2\\|${facts.memberAcct}\\|[^|]*\\|[^|]*\\|01\\|bidx:${bidx}\\|`));
+    assert.equal(await one(`SELECT payload FROM audit_log WHERE kind = 'user.created' AND ref_id = (SELECT u.id FROM app_user u JOIN member m ON m.id = u.member_id WHERE m.account_no = '${facts.memberAcct}')`).then((p) => p.split('|')[1]), `m:${bidx}`);
   });
 
   test('an action that writes nothing appends nothing; parallel writers append one entry each', () => {
@@ -201,7 +232,7 @@ const forgeries = [
   ['a record and its entry rewritten together, the entry hash recomputed by the forger', ['sqlite', 'postgres'],
     async (t) => {
       const e = (await dumpEntries(clean)).find((x) => x.seq === t.memberSeq);
-      const payload = e.payload.replace(/^(member\/1\|[^|]+\|[^|]+\|)[^|]+/, '$1李四');
+      const payload = e.payload.replace(/^(member\/2\|[^|]+\|[^|]+\|)[^|]+/, '$1李四');
       const hash = entryHash(e.prev_hash, { ...e, payload });
       return `UPDATE member SET name = '李四' WHERE id = ${e.ref_id}; UPDATE audit_log SET payload = ${quote(payload)}, hash = '${hash}' WHERE seq = ${e.seq};`;
     },
@@ -230,12 +261,13 @@ const forgeries = [
       const entries = await dumpEntries(clean);
       const last = entries.at(-1);
       const opened = entries.find((x) => x.kind === 'member.opened' && x.ref_id === t.memberId);
-      const id = newIdNumber();
+      // Another person's blind index (the forger has no key: any 64 hex will do for the test).
+      const bidx = crypto.randomBytes(32).toString('hex');
       const fields = opened.payload.split('|');
-      fields[5] = `sm3:${crypto.createHash('sm3').update(`hpf-pii/1|${id}`).digest('hex')}`;
+      fields[5] = `bidx:${bidx}`;
       const e = { ...opened, seq: t.last + 1, at: '2026-11-15T09:00:00.000Z', payload: fields.join('|') };
       const hash = entryHash(last.hash, e);
-      return `UPDATE member SET id_number = '${id}' WHERE id = ${t.memberId};
+      return `UPDATE member SET id_number_bidx = '${bidx}' WHERE id = ${t.memberId};
         INSERT INTO audit_log VALUES (${e.seq}, '${e.at}', ${e.actor}, '${e.kind}', 'member', ${e.ref_id}, ${quote(e.payload)}, '${last.hash}', '${hash}');
         UPDATE audit_head SET seq = ${e.seq}, hash = '${hash}';`;
     },
@@ -261,8 +293,8 @@ const forgeries = [
   ['a posting inserted outside any remittance', ['sqlite'],
     (t) => `INSERT INTO posting(member_id, biz_date, kind, amount, balance_after, voucher_id) VALUES (${t.memberId}, '2026-11-15', '01', 100000, 100000, ${t.voucherId});`,
     () => /^posting id \d+ belongs to no audited business record \(inserted\)/],
-  ["a member's resident ID number replaced", ['sqlite'],
-    () => `UPDATE member SET id_number = '${newIdNumber()}' WHERE id = 1;`,
+  ["a member's resident ID number replaced (its blind index, which the payload holds)", ['sqlite'],
+    () => `UPDATE member SET id_number_bidx = '${crypto.randomBytes(32).toString('hex')}' WHERE id = 1;`,
     () => /^entry seq \d+ \(member\.opened\): member \d{17}[\dX] \(id 1\) differs from its audited record in id_number \(a personal field: values not shown\)/],
   ['an employer inserted outside the audited path', ['sqlite'],
     () => "INSERT INTO employer(account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp, state, opened_on) VALUES ('320900010000088888', '盐城影子公司', '91320900MA0000001X', 1200, 1200, '01', '2026-11-15');",
@@ -281,6 +313,11 @@ describe(`forgeries on ${STORE}: hpf audit verify exits 1 naming the row`, () =>
       ctx.diagnostic(r.stderr.trim());
       assert.match(r.stderr, /^hpf audit verify: FAILED: /);
       assert.match(r.stderr.replace(/^hpf audit verify: FAILED: /, ''), expected(t));
+      // The parallel verifier (part 0: chain and records; part 1: the remittances) finds the
+      // same first problem and the same count.
+      const r2 = await auditVerify([...args, '--jobs', '2']);
+      assert.equal(r2.code, 1, `--jobs 2: expected exit 1, got ${r2.code}: ${r2.stdout}${r2.stderr}`);
+      assert.equal(r2.stderr, r.stderr);
     });
   }
 });

@@ -16,7 +16,7 @@ let memberB; // another member (account object, as the operator sees it)
 let otherDwzh; // an employer the agent does not belong to
 
 before(async () => {
-  srv = await startServer({ demo: { employers: 2, members: 3, months: 1, seed: 7 } });
+  srv = await startServer({ demo: { employers: 2, members: 3, months: 1, seed: 7 }, sim: true }); // sim: members' SMS codes
   op = await loginAs(srv, 'operator');
   agent = await loginAs(srv, 'agent');
   member = await loginAs(srv, 'member');

@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { chineseName, companyName, createEmployer, idemKey, newIdNumber, newUscc, nextN, openMember, rosterFromDraft }
   from '../lib/fixtures.mjs';
 import { assertProblem, describeRes } from '../lib/problem.mjs';
-import { demoLogin, login, loginAs, request, runHpf, startServer } from '../lib/server.mjs';
+import { demoLogin, login, loginAs, request, runHpf, smsCode, startServer, stepUp, totpCode } from '../lib/server.mjs';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const HERE = 'tests/api/authz-matrix.test.mjs';
@@ -28,8 +28,8 @@ function parseRoutes(stdout) {
   const routes = [];
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
-    const m = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (\/\S*) (\S+)$/.exec(line.trim());
-    if (!m) throw new Error(`hpf routes: cannot read the line ${JSON.stringify(line)} (want "METHOD PATTERN ROLES")`);
+    const m = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (\/\S*) (\S+)(?: fresh-factor)?$/.exec(line.trim());
+    if (!m) throw new Error(`hpf routes: cannot read the line ${JSON.stringify(line)} (want "METHOD PATTERN ROLES [fresh-factor]")`);
     const roles = m[3] === 'public' ? null : m[3].split(',');
     const params = [...m[2].matchAll(/\{([^}]+)\}/g)].map((x) => x[1]);
     routes.push({ method: m[1], pattern: m[2], roles, params, key: `${m[1]} ${m[2]}` });
@@ -48,7 +48,7 @@ const ROUTES = parseRoutes(listed.stdout);
 const w = {};
 
 before(async () => {
-  w.srv = await startServer({ demo: { employers: 1, members: 3, months: 1, seed: 11 } });
+  w.srv = await startServer({ demo: { employers: 1, members: 3, months: 1, seed: 11 }, sim: true }); // sim: members' SMS codes
   w.op = await loginAs(w.srv, 'operator');
   w.agent = await loginAs(w.srv, 'agent');
   w.member = await loginAs(w.srv, 'member');
@@ -58,17 +58,26 @@ before(async () => {
   const m1 = await w.op.get(`/api/v1/members/${w.grzh}`);
   assert.equal(m1.status, 200, describeRes(m1));
   assert.equal(m1.json.employer_account_no, w.dwzh, "the demo member belongs to the demo agent's employer");
+  w.code = m1.json.verification_code; // the account opening's code, for the public document check
 
   const e2 = await createEmployer(w.op);
   w.dwzh2 = e2.employer.account_no;
   w.agent2 = await login(w.srv, e2.agent.username, e2.agent.password);
-  const b = await openMember(w.agent2, w.dwzh2, { wage: '7200.00' });
+  const b = await openMember(w.agent2, w.dwzh2, { wage: '7200.00', phone: '13705150003' });
   const pw = 'Member#2026other';
   const reg = await request(w.srv, 'POST', '/api/v1/registrations',
     { body: { id_number: b.idNumber, name: b.name, account_no: b.member.account_no, password: pw } });
   assert.equal(reg.status, 201, `register member B: ${describeRes(reg)}`);
   w.member2 = await login(w.srv, b.idNumber, pw);
   assert.equal(w.member2.user.account_no, b.member.account_no);
+
+  // A pending request (maker-checker) of employer 1, made by the operator, for the approval
+  // routes: employer 1's agent may decide it, the operator (its maker) gets a 409.
+  const sep = await w.op.get(`/api/v1/employers/${w.dwzh}/remittances/draft?period=2026-09`);
+  assert.equal(sep.status, 200, describeRes(sep));
+  const sub = await w.op.post(`/api/v1/employers/${w.dwzh}/remittances`, rosterFromDraft(sep.json), { headers: { 'idempotency-key': idemKey('mxa') } });
+  assert.equal(sub.status, 202, describeRes(sub));
+  w.approval = sub.json.approval_id;
 
   // The roster of employer 1 for the business month, for the remittance route.
   const d = await w.op.get(`/api/v1/employers/${w.dwzh}/remittances/draft?period=2026-11`);
@@ -94,6 +103,8 @@ const CALLERS = [
 const PARAMS = {
   dwzh: () => w.dwzh,
   grzh: () => w.grzh,
+  id: () => w.approval,
+  code: () => w.code,
 };
 
 /**
@@ -104,11 +115,36 @@ const PARAMS = {
 const REQUESTS = {
   'POST /api/v1/session': {
     // Logging in again while logged in is fine; the new cookie is not kept (request() has no jar).
-    build: (c) => {
+    // Operators and agents send a TOTP code (each is good once); a member gets a 202 challenge.
+    build: async (c) => {
       const l = c.creds ? c.creds() : demoLogin(w.srv, 'member');
-      return { body: { username: l.username, password: l.password } };
+      const body = { username: l.username, password: l.password };
+      if (l.totp) body.totp = await totpCode(w.srv, l.username, l.totp);
+      return { body };
     },
   },
+  'POST /api/v1/session/otp': {
+    // A fresh login challenge of the demo member, answered with the code the sim received.
+    build: async () => {
+      const l = demoLogin(w.srv, 'member');
+      const r = await request(w.srv, 'POST', '/api/v1/session', { body: { username: l.username, password: l.password } });
+      assert.equal(r.status, 202, describeRes(r));
+      return { body: { challenge: r.json.challenge, code: await smsCode(w.srv, r.json.challenge) } };
+    },
+  },
+  'POST /api/v1/session/step-up': {
+    // Operators and agents prove a TOTP code; members ask for an SMS (202). A request that the
+    // CSRF check (or, without a session, the login check) refuses first spends no code.
+    build: async (c, { csrf }) => {
+      if (c.role === 'member' || !csrf || !c.creds) return { body: c.role === 'member' ? {} : { totp: '000000' } };
+      const l = c.creds();
+      return { body: { totp: await totpCode(w.srv, l.username, l.totp) } };
+    },
+  },
+  'POST /api/v1/counter/verdicts': {
+    build: () => ({ body: { case_ref: `MX-${nextN()}`, kind: 'id_card', result: 'pass', device_id: 'reader-mx', evidence_sha256: 'cd'.repeat(32) } }),
+  },
+  'GET /api/v1/counter/verdicts': { build: () => ({ query: 'case_ref=MX-1' }) },
   'DELETE /api/v1/session': { build: () => ({ session: 'fresh' }) },
   'POST /api/v1/registrations': {
     // A member opened just now, without a login yet: the registration itself is well-formed.
@@ -136,6 +172,21 @@ const REQUESTS = {
     build: () => ({ body: w.roster, headers: { 'idempotency-key': idemKey('mx') } }),
   },
   'GET /api/v1/employers/{dwzh}/remittances/draft': { build: () => ({ query: 'period=2026-11' }) },
+  // Maker-checker: decisions on w.approval (the first allowed decision wins, later ones 409).
+  'POST /api/v1/approvals/{id}/approve': { build: () => ({}) },
+  'POST /api/v1/approvals/{id}/reject': { build: () => ({ body: { reason: '花名册有误' } }) },
+  'POST /api/v1/approvals/{id}/withdraw': { build: () => ({}) },
+  'GET /api/v1/approvals': { build: () => ({ query: 'status=pending' }) },
+  'POST /api/v1/policies': {
+    build: () => ({
+      body: {
+        effective_from: `2030-${String((nextN() % 12) + 1).padStart(2, '0')}-01`, unit_ratio_min_bp: 500, unit_ratio_max_bp: 1200,
+        indiv_ratio_min_bp: 500, indiv_ratio_max_bp: 1200, city_avg_wage: '7500.00', min_wage: '2070.00', cap_multiple: 3,
+        rounding: 'yuan', ratios_must_match: true, deposit_rate_e7: 150000, day_basis: 360, note: '授权矩阵',
+      },
+      headers: { 'idempotency-key': idemKey('mxp') },
+    }),
+  },
   'GET /api/v1/members/{grzh}/statement': { build: () => ({ query: 'from=2026-01-01&to=2026-11-15' }) },
 };
 
@@ -178,9 +229,10 @@ function unbuildable(route) {
 /** Send one request as a caller; nothing of the answer is kept in the caller's cookie jar. */
 async function send(route, caller, { csrf = true } = {}) {
   const spec = REQUESTS[route.key];
-  const built = spec ? await spec.build(caller) : {};
+  const built = spec ? await spec.build(caller, { csrf }) : {};
   let s = caller.session();
-  if (built.session === 'fresh' && s) {
+  // A request the CSRF check refuses ends no session: it may use the caller's own.
+  if (built.session === 'fresh' && s && csrf) {
     const l = caller.creds();
     s = await login(w.srv, l.username, l.password);
   }
@@ -191,7 +243,14 @@ async function send(route, caller, { csrf = true } = {}) {
     headers.cookie = `hpf_session=${s.cookie}`;
     if (WRITES.has(route.method) && csrf) headers['x-csrf-token'] = s.csrf;
   }
-  return request(w.srv, route.method, path, { body: built.body, headers });
+  const res = await request(w.srv, route.method, path, { body: built.body, headers });
+  // A money route once the session's second factor is older than the step-up window (a slow
+  // run): prove it again and send once more, as a client does; the matrix is about roles.
+  if (res.status === 401 && res.json?.rule === 'auth.step_up_required' && s?.login) {
+    await stepUp(s);
+    return request(w.srv, route.method, path, { body: built.body, headers });
+  }
+  return res;
 }
 
 const results = new Map(); // route key -> [`caller: status rule`]

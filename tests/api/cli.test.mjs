@@ -175,8 +175,13 @@ describe(`migrate and demo on ${STORE}`, () => {
       const op = logins.find((l) => l.role === 'operator');
       const agent = logins.find((l) => l.role === 'agent');
       const member = logins.find((l) => l.role === 'member');
-      assert.deepEqual(op, { role: 'operator', username: 'operator', password: 'Operator#2026' });
-      assert.deepEqual(agent, { role: 'agent', username: 'agent0001', password: 'Agent#2026hpf' });
+      // Operators and agents: a fifth word, the TOTP secret (20 random bytes, base32).
+      assert.match(op.totp ?? '', /^[A-Z2-7]{32}$/, r.stdout);
+      assert.match(agent.totp ?? '', /^[A-Z2-7]{32}$/, r.stdout);
+      assert.notEqual(op.totp, agent.totp);
+      assert.deepEqual({ ...op, totp: undefined }, { role: 'operator', username: 'operator', password: 'Counter#2026hpf', totp: undefined });
+      assert.deepEqual({ ...agent, totp: undefined }, { role: 'agent', username: 'agent0001', password: 'Agent#2026hpf', totp: undefined });
+      assert.equal(member.totp, undefined, 'members have no TOTP secret');
       assert.ok(member, r.stdout);
       assert.ok(mod112Valid(member.username), `member username ${member.username} is a valid id number`);
       assert.equal(member.password, 'Member#2026hpf');
@@ -185,13 +190,18 @@ describe(`migrate and demo on ${STORE}`, () => {
     });
   });
 
-  test('hpf demo is deterministic: the same seed prints the same logins', async () => {
+  test('hpf demo is deterministic: the same seed prints the same logins (TOTP secrets are fresh each time)', async () => {
     const args = ['--employers', '2', '--members', '2', '--months', '1', '--seed', '42'];
     const a = await withStore((store) => runHpf(['demo', ...store.args, ...args]));
     const b = await withStore((store) => runHpf(['demo', ...store.args, ...args]));
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.equal(a.stdout, b.stdout);
+    // A TOTP secret is key material: random, never derived from the seed.
+    const withoutSecrets = (out) => parseLogins(out).map(({ totp, ...l }) => l);
+    assert.deepEqual(withoutSecrets(a.stdout), withoutSecrets(b.stdout));
+    const secrets = (out) => parseLogins(out).filter((l) => l.totp).map((l) => l.totp);
+    assert.equal(secrets(a.stdout).length, 3);
+    assert.deepEqual(secrets(a.stdout).filter((s) => secrets(b.stdout).includes(s)), []);
   });
 
   test('hpf demo with a non-numeric --employers: exit 2 with one line on stderr', async () => {

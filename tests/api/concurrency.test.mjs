@@ -1,7 +1,9 @@
 // Many parallel requests on the same accounts (ARCHITECTURE rule 3 and 4, issue 3 item 3):
-// balances are never lost or doubled, a month is posted once, an idempotency key posts once,
-// and no request gets a 5xx (on PostgreSQL the server retries serialization failures and
-// deadlocks itself). Runs on the store of HPF_TEST_STORE.
+// balances are never lost or doubled, a month is posted once, an idempotency key posts once, a
+// request is approved once, and no request gets a 5xx (on PostgreSQL the server retries
+// serialization failures and deadlocks itself). Remittances go through maker-checker
+// (docs/internals/approval.md): the employer's agent submits, the operator approves. Runs on the
+// store of HPF_TEST_STORE.
 //
 // The employers here must have 12 unposted months: a first server with business date 2025-11-15
 // registers them, then the server under test runs on the same database with business date
@@ -10,7 +12,7 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, test } from 'node:test';
-import { createEmployer, idemKey, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
+import { approve, createEmployer, idemKey, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
 import { fen, yuan } from '../lib/money.mjs';
 import { assertOk, assertProblem, describeRes } from '../lib/problem.mjs';
 import { BUSINESS_DATE, STORE, createStore, login, loginAs, runHpf, startServer } from '../lib/server.mjs';
@@ -62,10 +64,17 @@ after(async () => {
   }
 });
 
-/** Several sessions of the employer's agent and the operator, each its own login. */
+/**
+ * Sessions of the employer's agent (the makers) to spread the parallel submits over. A
+ * TOTP code is good once, so the agent logs in once (three codes in a row would wait for the
+ * next 30-second step) and its session is used for the other slots; the parallel requests still
+ * each have their own connection.
+ */
 async function sessions(e, n) {
-  const list = [op];
-  while (list.length < n) list.push(await login(wide, e.agentLogin.username, e.agentLogin.password));
+  e.session ??= await login(wide, e.agentLogin.username, e.agentLogin.password);
+  // The makers: the operator approves (maker-checker), so it submits nothing here.
+  const list = [];
+  while (list.length < n) list.push(e.session);
   return list;
 }
 
@@ -93,9 +102,9 @@ async function statementItems(m) {
   return s;
 }
 
-test(`12 months remitted in parallel for one employer from 4 sessions (${STORE}): all 201, balances = the sum of the 12 months`, async () => {
+test(`12 months submitted and approved in parallel for one employer from 3 agent sessions (${STORE}): all 202 then 200, balances = the sum of the 12 months`, async () => {
   const e = emp.months;
-  const sess = await sessions(e, 4);
+  const sess = await sessions(e, 3);
   const drafts = await Promise.all(MONTHS.map((p, i) => draft(sess[i % sess.length], e.dwzh, p)));
   const want = {};
   for (const m of e.members) want[m] = 0n;
@@ -114,18 +123,26 @@ test(`12 months remitted in parallel for one employer from 4 sessions (${STORE})
       seen.push({ m, res });
     }
   })();
+  let submits;
   let results;
   try {
-    results = await Promise.all(MONTHS.map((p, i) => post(sess[i % sess.length], e.dwzh, rosterFromDraft(drafts[i]), idemKey(`m${i}`))));
+    // Each month: the agent submits, the operator approves as soon as it is stored.
+    const pairs = await Promise.all(MONTHS.map(async (p, i) => {
+      const s = await post(sess[i % sess.length], e.dwzh, rosterFromDraft(drafts[i]), idemKey(`m${i}`));
+      return [s, s.status === 202 ? await approve(op, s.json.approval_id) : s];
+    }));
+    submits = pairs.map((x) => x[0]);
+    results = pairs.map((x) => x[1]);
   } finally {
     reading = false;
     await reader;
   }
-  no5xx(results);
+  no5xx([...submits, ...results]);
   no5xx(seen.map((s) => s.res));
-  for (const r of results) assert.equal(r.status, 201, describeRes(r));
-  assert.equal(new Set(results.map((r) => r.json.serial)).size, 12, 'twelve distinct remittances');
-  assert.deepEqual(results.map((r) => r.json.period).sort(), MONTHS);
+  for (const r of submits) assert.equal(r.status, 202, describeRes(r));
+  for (const r of results) assert.equal(r.status, 200, describeRes(r));
+  assert.equal(new Set(results.map((r) => r.json.result.serial)).size, 12, 'twelve distinct remittances');
+  assert.deepEqual(results.map((r) => r.json.result.period).sort(), MONTHS);
   assert.ok(seen.length > 0, 'no read ran while the remittances were posted');
   for (const { m, res } of seen) {
     const b = fen(assertOk(res).balance);
@@ -153,17 +170,22 @@ test(`12 months remitted in parallel for one employer from 4 sessions (${STORE})
   assert.equal(assertOk(await op.get(`/api/v1/employers/${e.dwzh}`)).paid_through, MONTHS[11]);
 });
 
-test(`${PAR} parallel posts of the same month with different keys (${STORE}): one 201, ${PAR - 1} x 409 remittance.period_posted, nothing doubled`, async () => {
+test(`${PAR} parallel submits of the same month with different keys (${STORE}): one 202, ${PAR - 1} x 409 remittance.period_pending; ${PAR} parallel approvals: one 200, ${PAR - 1} x 409 approval.decided; nothing doubled`, async () => {
   const e = emp.period;
-  const sess = await sessions(e, 4);
+  const sess = await sessions(e, 3);
   const before1 = await balances(e);
   const d = await draft(op, e.dwzh, THIS_MONTH);
   const body = rosterFromDraft(d);
   const results = await Promise.all(Array.from({ length: PAR }, (_, i) => post(sess[i % sess.length], e.dwzh, body, idemKey(`p${i}`))));
   no5xx(results);
-  const created = results.filter((r) => r.status === 201);
-  assert.equal(created.length, 1, `exactly one 201: ${results.map((r) => r.status).join(' ')}`);
-  for (const r of results.filter((x) => x.status !== 201)) assertProblem(r, 409, { rule: 'remittance.period_posted', field: '/period' });
+  const created = results.filter((r) => r.status === 202);
+  assert.equal(created.length, 1, `exactly one 202: ${results.map((r) => r.status).join(' ')}`);
+  for (const r of results.filter((x) => x.status !== 202)) assertProblem(r, 409, { rule: 'remittance.period_pending', field: '/period' });
+  const decisions = await Promise.all(Array.from({ length: PAR }, () => approve(op, created[0].json.approval_id)));
+  no5xx(decisions);
+  const ok = decisions.filter((r) => r.status === 200);
+  assert.equal(ok.length, 1, `exactly one 200: ${decisions.map((r) => r.status).join(' ')}`);
+  for (const r of decisions.filter((x) => x.status !== 200)) assertProblem(r, 409, { rule: 'approval.decided' });
   const after1 = await balances(e);
   for (const row of d.rows) {
     assert.equal(yuan(after1[row.account_no] - before1[row.account_no]), row.total, `member ${row.account_no} credited once`);
@@ -173,24 +195,32 @@ test(`${PAR} parallel posts of the same month with different keys (${STORE}): on
   assert.equal((list.items ?? list).length, 1);
 });
 
-test(`${PAR} parallel replays of the same key (${STORE}): one 201, the rest 200 Idempotent-Replay, one posting per member`, async () => {
+test(`${PAR} parallel replays of the same key (${STORE}): one 202, the rest 200 Idempotent-Replay of the same request, one posting per member`, async () => {
   const e = emp.replay;
-  const sess = await sessions(e, 4);
+  const sess = await sessions(e, 3);
   const before1 = await balances(e);
   const d = await draft(op, e.dwzh, THIS_MONTH);
   const body = rosterFromDraft(d);
   const key = idemKey('same');
   const results = await Promise.all(Array.from({ length: PAR }, (_, i) => post(sess[i % sess.length], e.dwzh, body, key)));
   no5xx(results);
-  const created = results.filter((r) => r.status === 201);
-  assert.equal(created.length, 1, `exactly one 201: ${results.map((r) => r.status).join(' ')}`);
+  const created = results.filter((r) => r.status === 202);
+  assert.equal(created.length, 1, `exactly one 202: ${results.map((r) => r.status).join(' ')}`);
   assert.equal(created[0].headers['idempotent-replay'], undefined, 'the first answer is not marked a replay');
-  for (const r of results.filter((x) => x.status !== 201)) {
+  for (const r of results.filter((x) => x.status !== 202)) {
     assert.equal(r.status, 200, describeRes(r));
     assert.equal(r.headers['idempotent-replay'], 'true', describeRes(r));
-    assert.equal(r.json.serial, created[0].json.serial, 'a replay returns the first remittance');
-    assert.equal(r.json.total, created[0].json.total);
+    assert.equal(r.json.approval_id, created[0].json.approval_id, 'a replay returns the first request');
+    assert.equal(r.json.request_hash, created[0].json.request_hash);
   }
+  assertOk(await approve(op, created[0].json.approval_id));
+  // Replays after the approval: the approved request with its receipt, still one posting.
+  const again = await Promise.all(Array.from({ length: 4 }, (_, i) => post(sess[i % sess.length], e.dwzh, body, key)));
+  for (const r of again) {
+    assert.equal(r.status, 200, describeRes(r));
+    assert.equal(r.json.status, 'approved');
+  }
+  assert.equal(new Set(again.map((r) => r.json.result.serial)).size, 1);
   const after1 = await balances(e);
   for (const row of d.rows) {
     assert.equal(yuan(after1[row.account_no] - before1[row.account_no]), row.total, `member ${row.account_no} credited once`);

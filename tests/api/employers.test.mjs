@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { companyName, createEmployer, newUscc, nextN } from '../lib/fixtures.mjs';
 import { mod112Valid } from '../lib/ids.mjs';
 import { assertOk, assertProblem, describeRes } from '../lib/problem.mjs';
-import { BUSINESS_DATE, demoLogin, login, loginAs, request, startServer } from '../lib/server.mjs';
+import { BUSINESS_DATE, demoLogin, login, loginAs, rememberTotp, request, startServer } from '../lib/server.mjs';
+import { secretFromUri } from '../lib/totp.mjs';
 
 let srv;
 let op;
@@ -54,7 +55,12 @@ describe('registration', () => {
     const t = await total();
     sent = body({ name: '盐城示例科技有限公司', uscc: '9135052155323005XL' });
     const res = await op.post('/api/v1/employers', sent);
-    created = assertOk(res, 201);
+    const { agent: issued, ...employer } = assertOk(res, 201);
+    created = employer;
+    // The agent's TOTP secret, shown this once (docs/internals/identity.md).
+    assert.equal(issued.username, sent.agent.username);
+    assert.match(issued.totp_uri, /^otpauth:\/\/totp\/HPF:[^?]+\?secret=[A-Z2-7]{32}&issuer=HPF&algorithm=SHA1&digits=6&period=30$/);
+    rememberTotp(srv, sent.agent.username, secretFromUri(issued.totp_uri));
     for (const k of EMPLOYER_FIELDS) assert.ok(k in created, `field ${k} in ${res.text}`);
     assert.ok(mod112Valid(created.account_no), `DWZH ${created.account_no} ends in its MOD 11-2 check character`);
     assert.equal(created.name, sent.name);

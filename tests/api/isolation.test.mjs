@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createEmployer, idemKey, newIdNumber, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
+import { createEmployer, idemKey, newIdNumber, openMember, remitAndApprove, rosterFromDraft } from '../lib/fixtures.mjs';
 import { maskId, mod112Check } from '../lib/ids.mjs';
 import { assertOk, assertProblem, describeRes } from '../lib/problem.mjs';
 import { login, loginAs, request, runHpf, startServer } from '../lib/server.mjs';
@@ -61,13 +61,11 @@ function assertNoTrace(res, side, sent = '') {
 
 async function remitFor(agentSess, dwzh) {
   const d = assertOk(await agentSess.get(`/api/v1/employers/${dwzh}/remittances/draft?period=${PERIOD}`));
-  const r = await agentSess.post(`/api/v1/employers/${dwzh}/remittances`, rosterFromDraft(d),
-    { headers: { 'Idempotency-Key': idemKey('iso') } });
-  assert.equal(r.status, 201, describeRes(r));
+  await remitAndApprove(agentSess, op, dwzh, rosterFromDraft(d), { key: idemKey('iso') }); // maker-checker
 }
 
 before(async () => {
-  srv = await startServer({ demo: { employers: 1, members: 3, months: 1, seed: 13 } });
+  srv = await startServer({ demo: { employers: 1, members: 3, months: 1, seed: 13 }, sim: true }); // sim: members' SMS codes
   op = await loginAs(srv, 'operator');
 
   A.agent = await loginAs(srv, 'agent');
@@ -91,7 +89,7 @@ before(async () => {
   B.employer = e.employer;
   B.agent = await login(srv, e.agent.username, e.agent.password);
   B.agentNames = [e.agent.username, e.agent.name];
-  const b1 = await openMember(B.agent, B.dwzh, { name: '欧阳青青', wage: '8800.00' });
+  const b1 = await openMember(B.agent, B.dwzh, { name: '欧阳青青', wage: '8800.00', phone: '13905150002' });
   const b2 = await openMember(B.agent, B.dwzh, { name: '司马明远', wage: '5300.00' });
   B.grzh = b1.member.account_no;
   B.grzh2 = b2.member.account_no;

@@ -17,7 +17,7 @@ let otherDwzh;
 let policy;
 
 before(async () => {
-  srv = await startServer({ demo: { employers: 1, members: 3, months: 2, seed: 5 } });
+  srv = await startServer({ demo: { employers: 1, members: 3, months: 2, seed: 5 }, sim: true }); // sim: members' SMS codes
   op = await loginAs(srv, 'operator');
   policy = assertOk(await op.get('/api/v1/policy'));
   const e = await createEmployer(op, { unitBp: 800, indivBp: 800 });
@@ -183,7 +183,8 @@ describe('online-hall registration', () => {
 
   before(async () => {
     id = newIdNumber();
-    acct = assertOk(await open({ name: '赵敏', id_number: id, wage: '5200.00' }), 201);
+    // A mobile number: the login's second factor is an SMS code.
+    acct = assertOk(await open({ name: '赵敏', id_number: id, wage: '5200.00', phone: '13805150001' }), 201);
   });
 
   test('a member registers with id number, name and account number: 201 {username: id}', async () => {

@@ -1,4 +1,5 @@
-// Monthly remittance (汇缴): the draft roster, posting, idempotency, and the rule that a rejected
+// Monthly remittance (汇缴): the draft roster, posting under maker-checker (the agent submits,
+// another login approves: docs/internals/approval.md), idempotency, and the rule that a rejected
 // roster writes nothing. Contract: docs/openapi.yaml "Remittances", "Policy"; amounts:
 // shared/domain/RULES.md §1.2 (worked example 1.2-A). Business date 2026-11-15: the current
 // business month is 2026-11; fresh employers open on 2026-11-15, so 2026-11 is their only
@@ -6,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { employerWithMembers, idemKey, rosterFromDraft } from '../lib/fixtures.mjs';
+import { approve, employerWithMembers, idemKey, remitAndApprove, rosterFromDraft } from '../lib/fixtures.mjs';
 import { contribution, fen, sum, yuan } from '../lib/money.mjs';
 import { assertOk, assertProblem } from '../lib/problem.mjs';
 import { BUSINESS_DATE, loginAs, startServer } from '../lib/server.mjs';
@@ -18,7 +19,7 @@ let op;
 let policy;
 
 before(async () => {
-  srv = await startServer({ demo: { employers: 1, members: 2, months: 2, seed: 11 } });
+  srv = await startServer({ demo: { employers: 1, members: 2, months: 2, seed: 11 }, sim: true }); // sim: members' SMS codes
   op = await loginAs(srv, 'operator');
   policy = assertOk(await op.get('/api/v1/policy'));
 });
@@ -152,6 +153,7 @@ describe('posting and idempotency', () => {
   let key;
   let first;
   let draft;
+  let approvalId;
 
   before(async () => {
     e = await employerWithMembers(srv, op, { unitBp: 800, wages: ['6543.21', '25310.40', '1900.00'] });
@@ -160,9 +162,24 @@ describe('posting and idempotency', () => {
     key = idemKey('post');
   });
 
-  test('the agent posts the month: 201 with the remittance', async () => {
-    const res = await post(e.agent, e.dwzh, roster, key);
-    first = assertOk(res, 201);
+  test('the agent submits the month: 202, a pending approval, nothing posted yet', async () => {
+    await writesNothing(e, async () => {
+      const res = await post(e.agent, e.dwzh, roster, key);
+      const a = assertOk(res, 202);
+      assert.equal(a.status, 'pending');
+      assert.equal(a.kind, 'remittance.post');
+      assert.equal(a.employer_account_no, e.dwzh);
+      assert.equal(a.result, null);
+      assert.notEqual(res.headers['idempotent-replay'], 'true');
+      approvalId = a.approval_id;
+    });
+  });
+
+  test('the operator approves: 200, the approval carries the posted remittance', async () => {
+    const res = await approve(op, approvalId);
+    const a = assertOk(res, 200);
+    assert.equal(a.status, 'approved');
+    first = a.result;
     assert.match(first.serial, /^HJ\d{14}$/);
     assert.equal(first.serial.slice(2, 10), BUSINESS_DATE.replaceAll('-', ''), 'serial carries the business date');
     assert.equal(first.period, PERIOD);
@@ -174,7 +191,6 @@ describe('posting and idempotency', () => {
     assert.equal(first.total, '4978.00');
     assert.match(first.voucher_no, /^V\d{14}$/);
     assert.equal(first.posted_on, BUSINESS_DATE);
-    assert.notEqual(res.headers['idempotent-replay'], 'true');
   });
 
   test("each member's balance grew by their monthly total; paid_through is the period", async () => {
@@ -205,10 +221,13 @@ describe('posting and idempotency', () => {
     assert.deepEqual(list.items[0], first);
   });
 
-  test('the same key with the same body again: 200, the same remittance, Idempotent-Replay: true, nothing posted', async () => {
+  test('the same key with the same body again: 200, the approved request with the same remittance, Idempotent-Replay: true, nothing posted', async () => {
     await writesNothing(e, async () => {
       const res = await post(e.agent, e.dwzh, roster, key);
-      assert.deepEqual(assertOk(res, 200), first);
+      const a = assertOk(res, 200);
+      assert.equal(a.approval_id, approvalId);
+      assert.equal(a.status, 'approved');
+      assert.deepEqual(a.result, first);
       assert.equal(res.headers['idempotent-replay'], 'true');
     });
   });
@@ -216,7 +235,7 @@ describe('posting and idempotency', () => {
   test('the replay also works for the operator (the key belongs to the employer, not the session)', async () => {
     await writesNothing(e, async () => {
       const res = await post(op, e.dwzh, roster, key);
-      assert.deepEqual(assertOk(res, 200), first);
+      assert.deepEqual(assertOk(res, 200).result, first);
       assert.equal(res.headers['idempotent-replay'], 'true');
     });
   });
@@ -367,8 +386,7 @@ describe('a rejected roster writes nothing', () => {
   });
 
   test('after all those rejections the correct roster still posts: nothing was half-written', async () => {
-    const res = await post(e.agent, e.dwzh, clone(), idemKey('final'));
-    const r = assertOk(res, 201);
+    const { receipt: r } = await remitAndApprove(e.agent, op, e.dwzh, clone(), { key: idemKey('final') });
     assert.equal(r.total, draft.total);
     for (const m of e.members) {
       assert.equal(assertOk(await op.get(`/api/v1/members/${m.member.account_no}`)).balance, m.member.monthly_total);
@@ -376,36 +394,37 @@ describe('a rejected roster writes nothing', () => {
   });
 });
 
-describe('concurrent posts', () => {
-  test('four simultaneous posts with one key: one 201, the rest replays (or 409), money posted once', async () => {
+describe('concurrent submits and approvals', () => {
+  test('four simultaneous submits with one key: one 202, the rest replay it; approved once, money posted once', async () => {
     const e = await employerWithMembers(srv, op, { unitBp: 1000, wages: ['8000.00', '12000.00'] });
     const roster = rosterFromDraft(assertOk(await e.agent.get(draftPath(e.dwzh))));
     const key = idemKey('race');
     const results = await Promise.all([0, 1, 2, 3].map(() => post(e.agent, e.dwzh, roster, key)));
     const statuses = results.map((r) => r.status).sort();
-    assert.equal(statuses.filter((s) => s === 201).length, 1, `statuses ${statuses}`);
-    const created = results.find((r) => r.status === 201).json;
-    for (const r of results.filter((x) => x.status !== 201)) {
-      if (r.status === 200) {
-        assert.equal(r.headers['idempotent-replay'], 'true');
-        assert.deepEqual(r.json, created);
-      } else {
-        assertProblem(r, 409);
-      }
+    assert.deepEqual(statuses, [200, 200, 200, 202], `statuses ${statuses}`);
+    const created = results.find((r) => r.status === 202).json;
+    for (const r of results.filter((x) => x.status === 200)) {
+      assert.equal(r.headers['idempotent-replay'], 'true');
+      assert.equal(r.json.approval_id, created.approval_id);
     }
+    const both = await Promise.all([approve(op, created.approval_id), approve(op, created.approval_id)]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => r.text).join('\n'));
+    assertProblem(both.find((r) => r.status === 409), 409, { rule: 'approval.decided' });
     for (const m of e.members) {
       assert.equal(assertOk(await op.get(`/api/v1/members/${m.member.account_no}`)).balance, m.member.monthly_total, 'posted exactly once');
     }
     assert.equal(assertOk(await op.get(`/api/v1/employers/${e.dwzh}/remittances?offset=0&limit=50`)).total, 1);
   });
 
-  test('four simultaneous posts of one month with different keys: one 201, three 409 remittance.period_posted', async () => {
+  test('four simultaneous submits of one month with different keys: one 202, three 409 remittance.period_pending', async () => {
     const e = await employerWithMembers(srv, op, { unitBp: 1000, wages: ['8000.00'] });
     const roster = rosterFromDraft(assertOk(await e.agent.get(draftPath(e.dwzh))));
     const results = await Promise.all([0, 1, 2, 3].map((i) => post(e.agent, e.dwzh, roster, idemKey(`r${i}`))));
-    const created = results.filter((r) => r.status === 201);
+    const created = results.filter((r) => r.status === 202);
     assert.equal(created.length, 1, `statuses ${results.map((r) => r.status)}`);
-    for (const r of results.filter((x) => x.status !== 201)) assertProblem(r, 409, { rule: 'remittance.period_posted' });
+    for (const r of results.filter((x) => x.status !== 202)) assertProblem(r, 409, { rule: 'remittance.period_pending' });
+    assertOk(await approve(op, created[0].json.approval_id));
+    assertProblem(await post(e.agent, e.dwzh, roster, idemKey('late')), 409, { rule: 'remittance.period_posted' });
     assert.equal(assertOk(await op.get(`/api/v1/members/${e.members[0].member.account_no}`)).balance, e.members[0].member.monthly_total);
   });
 });

@@ -13,7 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { employerWithMembers, idemKey, rosterFromDraft } from '../lib/fixtures.mjs';
+import { employerWithMembers, idemKey, remitAndApprove, rosterFromDraft } from '../lib/fixtures.mjs';
 import { fen, yuan } from '../lib/money.mjs';
 import { assertOk, describeRes } from '../lib/problem.mjs';
 import { BUSINESS_DATE, client, createStore, loginAs, request, runHpf, startPgCluster, startServer } from '../lib/server.mjs';
@@ -80,17 +80,14 @@ for (const sync of [false, true]) {
       await assert.rejects(standby.sql(store.dbName, 'UPDATE member SET balance = balance'), /read-only transaction/);
     });
 
-    test('remittances through hpf serve on the primary: all 201', async () => {
+    test('remittances through hpf serve on the primary: each submitted and approved (maker-checker)', async () => {
       for (let i = 0; i < 4; i++) employers.push(await employerWithMembers(S1, op, { wages: ['6543.21', '12000.00'] }));
       const results = await Promise.all(employers.map(async (e) => {
         const d = assertOk(await e.agent.get(`/api/v1/employers/${e.dwzh}/remittances/draft?period=${PERIOD}`));
-        const r = await e.agent.post(`/api/v1/employers/${e.dwzh}/remittances`, rosterFromDraft(d), { headers: { 'Idempotency-Key': idemKey('ha') } });
-        return { e, d, r };
+        const { receipt } = await remitAndApprove(e.agent, op, e.dwzh, rosterFromDraft(d), { key: idemKey('ha') });
+        return { e, d, receipt };
       }));
-      for (const { e, d, r } of results) {
-        assert.equal(r.status, 201, describeRes(r));
-        committed.push({ dwzh: e.dwzh, serial: r.json.serial, rows: d.rows });
-      }
+      for (const { e, d, receipt } of results) committed.push({ dwzh: e.dwzh, serial: receipt.serial, rows: d.rows });
     });
 
     test('with --read-db, statements and member reads come from the standby (pausing its replay holds them back)', async () => {
@@ -105,9 +102,9 @@ for (const sync of [false, true]) {
       let r;
       try {
         await poll('replay paused', async () => ({ ok: (await one(standby, 'postgres', 'SELECT pg_get_wal_replay_pause_state()')) === 'paused' }));
-        r = await e.agent.post(`/api/v1/employers/${e.dwzh}/remittances`, rosterFromDraft(d), { headers: { 'Idempotency-Key': idemKey('ro') } });
-        assert.equal(r.status, 201, describeRes(r));
-        committed.push({ dwzh: e.dwzh, serial: r.json.serial, rows: d.rows });
+        // Maker-checker: the approval reads and writes the primary, never the paused standby.
+        r = (await remitAndApprove(e.agent, op, e.dwzh, rosterFromDraft(d), { key: idemKey('ro') })).receipt;
+        committed.push({ dwzh: e.dwzh, serial: r.serial, rows: d.rows });
         assert.equal(await one(primary, store.dbName, `SELECT balance FROM member WHERE account_no = '${m}'`), String(fen(d.total)), 'committed on the primary');
         const st = assertOk(await op.get(`/api/v1/members/${m}/statement?from=2026-01-01&to=2026-12-31`));
         assert.deepEqual(st.items, [], 'the statement, read from the paused standby, does not show the new remittance yet');
@@ -181,8 +178,7 @@ for (const sync of [false, true]) {
       }
       const e = await employerWithMembers(S2, same, { wages: ['5000.00'] });
       const d = assertOk(await e.agent.get(`/api/v1/employers/${e.dwzh}/remittances/draft?period=${PERIOD}`));
-      const r = await e.agent.post(`/api/v1/employers/${e.dwzh}/remittances`, rosterFromDraft(d), { headers: { 'Idempotency-Key': idemKey('after') } });
-      assert.equal(r.status, 201, describeRes(r));
+      await remitAndApprove(e.agent, same, e.dwzh, rosterFromDraft(d), { key: idemKey('after') });
       await S2.stop(); // and hpf verify on the promoted standby
     });
   });

@@ -85,7 +85,7 @@ test(`a session made on server A works on server B, and a logout on B ends it on
   assertProblem(await onA.get('/api/v1/session'), 401, { rule: 'auth.required' });
 });
 
-test(`remittances posted alternately through A and B add up; keys and months hold across servers (${STORE})`, async () => {
+test(`remittances submitted and approved alternately through A and B add up; keys and months hold across servers (${STORE})`, async () => {
   const opA = await loginAs(A, 'operator');
   const opB = sameSessionOn(B, opA);
   const ops = [opA, opB];
@@ -97,15 +97,20 @@ test(`remittances posted alternately through A and B add up; keys and months hol
     rosters.push(rosterFromDraft(assertOk(await ops[(i + 1) % 2].get(`/api/v1/employers/${employers[i].dwzh}/remittances/draft?period=${PERIOD}`))));
   }
   const keys = employers.map((_, i) => idemKey(`two${i}`));
-  // all at once, employer i through server i % 2
-  const posted = await Promise.all(employers.map((e, i) => ops[i % 2].post(`/api/v1/employers/${e.dwzh}/remittances`, rosters[i], { headers: { 'Idempotency-Key': keys[i] } })));
-  for (const r of posted) assert.equal(r.status, 201, describeRes(r));
-  // the same key through the other server: the first result, nothing posted
+  // all at once, maker-checker across servers: employer i's agent submits through server i % 2
+  // (its own), the operator approves through the other one
+  const submitted = await Promise.all(employers.map((e, i) => e.agent.post(`/api/v1/employers/${e.dwzh}/remittances`, rosters[i], { headers: { 'Idempotency-Key': keys[i] } })));
+  for (const r of submitted) assert.equal(r.status, 202, describeRes(r));
+  const approved = await Promise.all(employers.map((e, i) => ops[(i + 1) % 2].post(`/api/v1/approvals/${submitted[i].json.approval_id}/approve`)));
+  for (const r of approved) assert.equal(r.status, 200, describeRes(r));
+  const posted = approved.map((r) => r.json.result);
+  // the same key through the other server: the approved request, nothing posted
   const replays = await Promise.all(employers.map((e, i) => ops[(i + 1) % 2].post(`/api/v1/employers/${e.dwzh}/remittances`, rosters[i], { headers: { 'Idempotency-Key': keys[i] } })));
   replays.forEach((r, i) => {
     assert.equal(r.status, 200, describeRes(r));
     assert.equal(r.headers['idempotent-replay'], 'true');
-    assert.equal(r.json.serial, posted[i].json.serial);
+    assert.equal(r.json.approval_id, submitted[i].json.approval_id);
+    assert.equal(r.json.result.serial, posted[i].serial);
   });
   // the same month with a new key through the other server: 409
   const again = await Promise.all(employers.map((e, i) => ops[(i + 1) % 2].post(`/api/v1/employers/${e.dwzh}/remittances`, rosters[i], { headers: { 'Idempotency-Key': idemKey('again') } })));
@@ -117,10 +122,10 @@ test(`remittances posted alternately through A and B add up; keys and months hol
       for (const op of ops) assert.equal(assertOk(await op.get(`/api/v1/members/${row.account_no}`)).balance, want, `member ${row.account_no}`);
     }
   }
-  // an agent of one employer, logged in on B, sees its remittance made through A
+  // an agent of one employer, logged in on B, sees its remittance submitted through A
   const agentB = await login(B, employers[0].agentLogin.username, employers[0].agentLogin.password);
   const list = assertOk(await agentB.get(`/api/v1/employers/${employers[0].dwzh}/remittances?offset=0&limit=10`));
-  assert.deepEqual((list.items ?? list).map((x) => x.serial), [posted[0].json.serial]);
+  assert.deepEqual((list.items ?? list).map((x) => x.serial), [posted[0].serial]);
   const v = await runHpf(['verify', ...store.args]);
   assert.equal(v.code, 0, `${v.stdout}${v.stderr}`);
 });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describeRes } from './problem.mjs';
 import { idNumber, mod112Check, orgCodeCheck, usccCheck } from './ids.mjs';
-import { login } from './server.mjs';
+import { login, rememberTotp } from './server.mjs';
+import { secretFromUri } from './totp.mjs';
 
 let seq = 0;
 export function nextN() {
@@ -54,14 +55,19 @@ export { mod112Check };
 
 /**
  * POST /api/v1/employers as `op` (an operator session). Asserts 201. Returns
- * {employer, agent: {username, password, name}, body}.
+ * {employer, agent: {username, password, name, totp}, body} (totp: the agent's TOTP secret from
+ * the answer's agent.totp_uri, also remembered for login() on op's server). `employer` is the
+ * answer without its one-time agent part.
  */
 export async function createEmployer(op, { unitBp = 1200, indivBp = unitBp, n = nextN() } = {}) {
   const agent = { username: `agent-t${n}`, password: 'Agent#2026pass', name: chineseName(n + 5) };
   const body = { name: companyName(n), uscc: newUscc(n), unit_ratio_bp: unitBp, indiv_ratio_bp: indivBp, agent };
   const res = await op.post('/api/v1/employers', body);
   assert.equal(res.status, 201, `create employer: ${describeRes(res)}`);
-  return { employer: res.json, agent, body };
+  const { agent: issued, ...employer } = res.json;
+  const secret = secretFromUri(issued?.totp_uri);
+  rememberTotp(op.srv, agent.username, secret);
+  return { employer, agent: { ...agent, totp: secret }, body };
 }
 
 /** POST /api/v1/employers/{dwzh}/members. Asserts 201. Returns {member, idNumber, name, wage}. */
@@ -98,4 +104,39 @@ export function rosterFromDraft(draft) {
     total: draft.total,
     rows: draft.rows.map((r) => ({ account_no: r.account_no, name: r.name, unit: r.unit, individual: r.individual })),
   };
+}
+
+// ---- remittances under maker-checker (docs/internals/approval.md) ----------------------------
+// POST .../remittances stores the roster as a pending approval (202); it is posted when another
+// login with scope (an operator; another agent of the employer) approves it.
+
+/** POST /api/v1/employers/{dwzh}/remittances as `sess` (not asserted): the submit. */
+export function submitRemittance(sess, dwzh, body, key = idemKey('sub'), opts = {}) {
+  return sess.post(`/api/v1/employers/${dwzh}/remittances`, body, { ...opts, headers: { 'Idempotency-Key': key, ...(opts.headers ?? {}) } });
+}
+
+/** POST /api/v1/approvals/{id}/approve as `sess` (not asserted). */
+export function approve(sess, id, opts) {
+  return sess.post(`/api/v1/approvals/${id}/approve`, undefined, opts);
+}
+
+/**
+ * Post a month the maker-checker way: `maker` submits the roster (202, or 200 for a key it used
+ * before) and `checker`, another login with scope, approves it (200). Asserts both. Resolves
+ * {receipt, approval, submitted, approved}: receipt is the posted remittance (the approval's
+ * result, the body POST .../remittances answered before maker-checker); approved is null when
+ * the key's request was approved already.
+ */
+export async function remitAndApprove(maker, checker, dwzh, body, { key = idemKey('ra') } = {}) {
+  const submitted = await submitRemittance(maker, dwzh, body, key);
+  assert.ok(submitted.status === 202 || submitted.status === 200, `submit remittance: ${describeRes(submitted)}`);
+  let approval = submitted.json;
+  let approved = null;
+  if (approval.status === 'pending') {
+    approved = await approve(checker, approval.approval_id);
+    assert.equal(approved.status, 200, `approve remittance ${approval.approval_id}: ${describeRes(approved)}`);
+    approval = approved.json;
+  }
+  assert.equal(approval.status, 'approved', `remittance ${approval.approval_id} is ${approval.status}`);
+  return { receipt: approval.result, approval, submitted, approved };
 }

@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { step as totpStep, totp } from './totp.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HPF_BIN = process.env.HPF_BIN || path.join(REPO, 'build-test', 'hpf');
@@ -116,12 +117,15 @@ export function runHpf(args, { env = {}, input, timeoutMs = 120000, cwd } = {}) 
   });
 }
 
-/** Parse the `login ROLE USERNAME PASSWORD` lines that `hpf demo` prints. */
+/**
+ * Parse the `login ROLE USERNAME PASSWORD [TOTP_SECRET_BASE32]` lines that `hpf demo` prints:
+ * [{role, username, password, totp?}] (totp: the base32 secret of operators and agents).
+ */
 export function parseLogins(stdout) {
   const logins = [];
   for (const line of stdout.split('\n')) {
-    const m = /^login (\S+) (\S+) (\S+)\s*$/.exec(line);
-    if (m) logins.push({ role: m[1], username: m[2], password: m[3] });
+    const m = /^login (\S+) (\S+) (\S+)(?: ([A-Z2-7]+))?\s*$/.exec(line);
+    if (m) logins.push({ role: m[1], username: m[2], password: m[3], ...(m[4] ? { totp: m[4] } : {}) });
   }
   return logins;
 }
@@ -334,8 +338,18 @@ export async function populate(store, { demo = DEFAULT_DEMO, env = {} } = {}) {
  *          populated, and not dropped at stop() (the caller owns it)
  *   args   extra `hpf serve` arguments (e.g. ['--read-db', url])
  *   verify false: skip the `hpf verify` after stop (the caller verifies the shared store)
+ *   peers  a started hpf-sim (tests/lib/sim.mjs startSim): serve with --peers and --peers-ca
+ *   sim    true: start an hpf-sim of the server's own as its peers (stopped with the server);
+ *          member logins need one (their SMS code comes back through it: see login())
  */
-export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given = null, args: extra = [], verify = true } = {}) {
+export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given = null, args: extra = [], verify = true, peers = null, sim = false } = {}) {
+  let ownSim = null;
+  if (sim && !peers) {
+    // Imported here: sim.mjs imports this module, and is needed only by servers that want it.
+    const { startSim } = await import('./sim.mjs');
+    peers = ownSim = await startSim();
+  }
+  if (peers) extra = [...extra, ...peers.serverArgs];
   const store = given ?? (await createStore());
   const ownStore = !given;
   const dataDir = store.dataDir;
@@ -344,6 +358,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
     if (!store.populated) await populate(store, { demo, env });
   } catch (e) {
     if (ownStore) await store.drop();
+    await ownSim?.stop().catch(() => {});
     throw e;
   }
   const logins = store.logins;
@@ -402,6 +417,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
     await exitPromise;
     if (ownStore) await store.drop();
     await rmrf(webTmp);
+    await ownSim?.stop().catch(() => {});
     throw new Error(`${e.message}\nstdout:\n${tail(out)}\nstderr:\n${tail(err)}`);
   }
 
@@ -417,6 +433,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
     webDir,
     logins,
     agent,
+    peers, // the hpf-sim it sends to, or null
     pid: child.pid,
     stderr: () => err,
     stdout: () => out,
@@ -461,6 +478,7 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
           } finally {
             if (ownStore) await store.drop();
             await rmrf(webTmp);
+            await ownSim?.stop();
           }
         })();
       }
@@ -580,6 +598,14 @@ export function client(srv, { cookie = null, csrf = null } = {}) {
       const res = await request(srv, method, urlPath, { body, headers, timeoutMs: opts.timeoutMs });
       const set = cookieFrom(res, 'hpf_session');
       if (set) c.cookie = set.value && !/max-age=0\b/i.test(set.header) ? set.value : null;
+      // A money route after the second factor went stale: prove it again and resend once, as the
+      // web front-end does (a client made by login() knows how; tests of the refusal itself
+      // turn this off with autoStepUp = false or opts.stepUp = false).
+      if (res.status === 401 && res.json?.rule === 'auth.step_up_required' && c.autoStepUp && c.login
+        && opts.stepUp !== false) {
+        await stepUp(c);
+        return c.request(method, urlPath, body, { ...opts, stepUp: false });
+      }
       return res;
     },
     get: (p, opts) => c.request('GET', p, undefined, opts),
@@ -591,23 +617,120 @@ export function client(srv, { cookie = null, csrf = null } = {}) {
   return c;
 }
 
-/** POST /api/v1/session and return a logged-in client; throws unless the login answers 200. */
-export async function login(srv, username, password) {
+// ---- second factors ----------------------------------------------------------------------
+// Operators and agents log in with a TOTP code; the harness holds their secrets per store (the
+// demo's from its login lines, others' from rememberTotp, which createEmployer calls with the
+// secret of the registration's agent.totp_uri). A code is accepted once: the harness tracks the
+// last time step it used per login and store, uses the steps now-1 .. now+1 the server accepts,
+// and waits for the next step when they are spent (so a test can log one user in a few times
+// in a row, at the cost of up to 30 s each after the third). Members get their code by SMS:
+// their server needs an hpf-sim (startServer({sim: true}) or {peers}).
+
+function totpState(srv) {
+  const store = srv.store ?? srv;
+  if (!store.totpSecrets) {
+    store.totpSecrets = new Map();
+    store.totpSteps = new Map();
+  }
+  for (const l of store.logins ?? srv.logins ?? []) {
+    if (l.totp && !store.totpSecrets.has(l.username)) store.totpSecrets.set(l.username, l.totp);
+  }
+  return store;
+}
+
+/** Remember the TOTP secret (base32) of a login on this server's store. */
+export function rememberTotp(srv, username, secret) {
+  totpState(srv).totpSecrets.set(username, secret);
+}
+
+/** The TOTP secret the harness knows for a login, or undefined. */
+export function totpSecretOf(srv, username) {
+  return totpState(srv).totpSecrets.get(username);
+}
+
+/**
+ * A TOTP code for `username` that the server has not seen used (see above): resolves the code;
+ * throws when the harness knows no secret for the login.
+ */
+export async function totpCode(srv, username, secret = totpSecretOf(srv, username)) {
+  if (!secret) throw new Error(`no TOTP secret known for ${username}: pass one or rememberTotp()`);
+  const st = totpState(srv);
+  for (;;) {
+    const now = Date.now() / 1000;
+    const cur = totpStep(now);
+    // now-1 only early in a step: the server's clock may cross into the next one meanwhile.
+    const lowest = now - cur * 30 < 20 ? cur - 1 : cur;
+    const s = Math.max(lowest, (st.totpSteps.get(username) ?? -Infinity) + 1);
+    if (s <= cur + 1) {
+      st.totpSteps.set(username, s);
+      return totp(secret, s);
+    }
+    await new Promise((r) => setTimeout(r, ((cur + 1) * 30 - now) * 1000 + 50));
+  }
+}
+
+/** The outbox key of the SMS of a challenge: "otp:" + SM3 hex of the challenge (the database
+ * never holds the challenge itself). */
+export const otpKey = (challenge) => `otp:${crypto.createHash('sm3').update(challenge).digest('hex')}`;
+
+/** The SMS code sent for a challenge, read from the server's hpf-sim. */
+export async function smsCode(srv, challenge) {
+  if (!srv.peers) {
+    throw new Error('member logins send their code by SMS: start the server with {sim: true} (or peers)');
+  }
+  const m = await srv.peers.waitForMessage(undefined, { match: (x) => x.idempotency_key === otpKey(challenge) });
+  return m.params.code;
+}
+
+/**
+ * POST /api/v1/session and return a logged-in client; throws unless the login ends in 201.
+ * Operators and agents send a TOTP code (opts.totp: the secret, default the one the harness
+ * knows); members answer the 202 SMS challenge with the code from the sim.
+ */
+export async function login(srv, username, password, { totp: secret } = {}) {
   const c = client(srv);
-  const res = await c.post('/api/v1/session', { username, password });
-  if (res.status !== 200 || !res.json || !c.cookie) {
+  const body = { username, password };
+  secret = secret ?? totpSecretOf(srv, username);
+  if (secret) body.totp = await totpCode(srv, username, secret);
+  let res = await c.post('/api/v1/session', body);
+  if (res.status === 202 && res.json?.challenge) {
+    const code = await smsCode(srv, res.json.challenge);
+    res = await c.post('/api/v1/session/otp', { challenge: res.json.challenge, code });
+  }
+  if (res.status !== 201 || !res.json || !c.cookie) {
     throw new Error(`login ${username}: ${res.status} ${res.text.slice(0, 400)}`);
   }
   c.csrf = res.json.csrf_token;
   c.user = res.json.user;
   c.loginResponse = res;
+  c.login = { username, password, totp: secret };
+  c.autoStepUp = true;
   return c;
 }
 
 /** Log in with the demo login of a role. */
 export function loginAs(srv, role) {
   const l = demoLogin(srv, role);
-  return login(srv, l.username, l.password);
+  return login(srv, l.username, l.password, { totp: l.totp });
+}
+
+/**
+ * Prove the session's second factor again (POST /api/v1/session/step-up): a TOTP code for
+ * operators and agents, an SMS round for members. Resolves the final response (200
+ * {fresh_until}); throws on anything else.
+ */
+export async function stepUp(c) {
+  const member = c.user?.role === 'member';
+  const body = member ? {} : { totp: await totpCode(c.srv, c.login.username, c.login.totp) };
+  let res = await c.request('POST', '/api/v1/session/step-up', body, { stepUp: false });
+  if (member && res.status === 202) {
+    const code = await smsCode(c.srv, res.json.challenge);
+    res = await c.request('POST', '/api/v1/session/otp', { challenge: res.json.challenge, code }, { stepUp: false });
+  }
+  if (res.status !== 200 || typeof res.json?.fresh_until !== 'number') {
+    throw new Error(`step-up of ${c.login?.username}: ${res.status} ${res.text.slice(0, 400)}`);
+  }
+  return res;
 }
 
 /**

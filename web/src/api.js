@@ -5,6 +5,8 @@ const BASE = '/api/v1'
 
 let csrfToken = null
 let onUnauthenticated = null
+let onStepUp = null
+let stepUpPending = null
 
 export function setCsrfToken(token) {
   csrfToken = token || null
@@ -15,8 +17,45 @@ export function setUnauthenticatedHandler(fn) {
   onUnauthenticated = fn
 }
 
+/** The session ended as seen elsewhere (the step-up dialog): the same path as a 401 here. */
+export function reportUnauthenticated(err) {
+  if (onUnauthenticated) onUnauthenticated(err)
+}
+
+/**
+ * Called with the error when a request answers 401 auth.step_up_required: the session is fine
+ * but the action wants a fresh second factor. fn() resolves true once the user proved one (the
+ * request is then sent again, once), false when they gave up. StepUpDialog.vue installs it.
+ */
+export function setStepUpHandler(fn) {
+  onStepUp = fn
+}
+
+// Several requests may ask at once (two tabs of one page, a retry racing a load): they share one
+// dialog, and all of them retry after it.
+function askStepUp(err) {
+  if (!onStepUp) return Promise.resolve(false)
+  if (!stepUpPending) {
+    stepUpPending = Promise.resolve()
+      .then(() => onStepUp(err))
+      .catch(() => false)
+      .finally(() => {
+        stepUpPending = null
+      })
+  }
+  return stepUpPending
+}
+
+/** Retry-After as seconds (delta-seconds or an HTTP date), or null. */
+function retryAfterSeconds(value) {
+  if (!value) return null
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000))
+}
+
 export class ApiError extends Error {
-  constructor({ status = 0, title = '', detail = '', field = null, rule = null, type = null, requestId = null }) {
+  constructor({ status = 0, title = '', detail = '', field = null, rule = null, type = null, requestId = null, retryAfter = null }) {
     super(detail || title || `HTTP ${status}`)
     this.name = 'ApiError'
     this.status = status
@@ -26,6 +65,8 @@ export class ApiError extends Error {
     this.rule = rule
     this.type = type
     this.requestId = requestId
+    // 429 with Retry-After: the moment (ms since the epoch) after which trying again makes sense.
+    this.retryAt = retryAfter === null ? null : Date.now() + retryAfter * 1000
   }
 }
 
@@ -41,9 +82,30 @@ function buildQuery(query) {
 
 /**
  * request('GET', '/members/320...', {query, body, headers}) → parsed JSON (null for 204).
- * Returns {data, headers} when opts.raw is true.
+ * Returns {data, headers, status} when opts.raw is true.
+ *
+ * A 401 auth.step_up_required (outside /session) asks the step-up handler for a fresh second
+ * factor and then sends the very same request once more: same body, same headers (so the same
+ * Idempotency-Key), with the CSRF token current at that moment. A second step-up answer, or a
+ * dialog the user closed, ends as the ApiError of the original answer.
  */
 export async function request(method, path, opts = {}) {
+  const first = await send(method, path, opts)
+  if (first.ok) return first.value
+  const err = first.error
+  if (err.status === 401 && err.rule === 'auth.step_up_required' && !path.startsWith('/session')) {
+    if (await askStepUp(err)) {
+      const again = await send(method, path, opts)
+      if (again.ok) return again.value
+      throw again.error
+    }
+    throw err
+  }
+  throw err
+}
+
+/** One HTTP exchange: {ok: true, value} or {ok: false, error: ApiError}. Never throws. */
+async function send(method, path, opts) {
   const headers = { Accept: 'application/json, application/problem+json' }
   if (opts.headers) Object.assign(headers, opts.headers)
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' }
@@ -57,7 +119,7 @@ export async function request(method, path, opts = {}) {
   try {
     res = await fetch(BASE + path + buildQuery(opts.query), init)
   } catch (e) {
-    throw new ApiError({ status: 0, title: 'network', detail: '', rule: 'network' })
+    return { ok: false, error: new ApiError({ status: 0, title: 'network', detail: '', rule: 'network' }) }
   }
 
   const ctype = res.headers.get('Content-Type') || ''
@@ -80,11 +142,15 @@ export async function request(method, path, opts = {}) {
       rule: p.rule ?? null,
       type: p.type ?? null,
       requestId: p.request_id || res.headers.get('X-Request-Id'),
+      retryAfter: res.status === 429 ? retryAfterSeconds(res.headers.get('Retry-After')) : null,
     })
-    if (res.status === 401 && !path.startsWith('/session') && onUnauthenticated) onUnauthenticated(err)
-    throw err
+    // The session ended, unless the server only wants a fresh second factor for this action.
+    if (res.status === 401 && err.rule !== 'auth.step_up_required' && !path.startsWith('/session') && onUnauthenticated) {
+      onUnauthenticated(err)
+    }
+    return { ok: false, error: err }
   }
-  return opts.raw ? { data, headers: res.headers, status: res.status } : data
+  return { ok: true, value: opts.raw ? { data, headers: res.headers, status: res.status } : data }
 }
 
 export const api = {
@@ -93,9 +159,17 @@ export const api = {
   del: (path) => request('DELETE', path),
 
   // session
-  login: (username, password) => request('POST', '/session', { body: { username, password } }),
+  // 201 {user, csrf_token} = logged in; 202 {challenge, channel, to, expires_in} = SMS code next.
+  login: (username, password, totp) =>
+    request('POST', '/session', { body: totp ? { username, password, totp } : { username, password }, raw: true }),
+  loginOtp: (challenge, code) => request('POST', '/session/otp', { body: { challenge, code }, raw: true }),
   session: () => request('GET', '/session'),
   logout: () => request('DELETE', '/session'),
+  // Step-up: {totp} → 200 (operators, agents); {} → 202 {challenge, ...}, then loginOtp (members).
+  stepUp: (body) => request('POST', '/session/step-up', { body, raw: true }),
+
+  // public: check a receipt's verification code (no login)
+  verifyDocument: (code) => request('GET', `/public/documents/${encodeURIComponent(code)}`),
 
   // employers
   employers: (offset, limit) => request('GET', '/employers', { query: { offset, limit } }),
@@ -124,6 +198,17 @@ export const api = {
     }),
   remittances: (dwzh, offset, limit) =>
     request('GET', `/employers/${encodeURIComponent(dwzh)}/remittances`, { query: { offset, limit } }),
+
+  // maker-checker (复核): operators see every request, agents their employer's
+  approvals: ({ status, kind, offset, limit } = {}) => request('GET', '/approvals', { query: { status, kind, offset, limit } }),
+  approval: (id) => request('GET', `/approvals/${encodeURIComponent(id)}`),
+  // approve and reject want a fresh second factor: request() handles auth.step_up_required
+  approve: (id) => request('POST', `/approvals/${encodeURIComponent(id)}/approve`, { body: {} }),
+  reject: (id, reason) => request('POST', `/approvals/${encodeURIComponent(id)}/reject`, { body: { reason } }),
+  withdraw: (id) => request('POST', `/approvals/${encodeURIComponent(id)}/withdraw`, { body: {} }),
+  // a policy change: 202 pending approval, 200 + Idempotent-Replay for the same key and body
+  proposePolicy: (body, idempotencyKey) =>
+    request('POST', '/policies', { body, headers: { 'Idempotency-Key': idempotencyKey }, raw: true }),
 }
 
 /** A fresh Idempotency-Key: 32 lowercase hex characters from the platform CSPRNG. */

@@ -43,3 +43,57 @@ export function rowIndexFromField(field) {
   const m = /^\/rows\/(\d+)(?:\/|$)/.exec(field || '')
   return m ? parseInt(m[1], 10) : null
 }
+
+/** Money text ("1234.5", "-3.00") → fen as a BigInt (exact, no float); null when not money. */
+export function toFen(s) {
+  const m = /^\s*([+-]?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(String(s ?? ''))
+  if (!m) return null
+  const v = BigInt(m[2]) * 100n + BigInt((m[3] || '').padEnd(2, '0'))
+  return m[1] === '-' ? -v : v
+}
+
+/** Fen (BigInt) → "1234.50". */
+export function fenToMoney(f) {
+  const neg = f < 0n
+  const a = neg ? -f : f
+  return `${neg ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`
+}
+
+/** The sum of money strings as a money string; null when one of them is not money. */
+export function sumMoney(values) {
+  let total = 0n
+  for (const v of values) {
+    const f = toFen(v)
+    if (f === null) return null
+    total += f
+  }
+  return fenToMoney(total)
+}
+
+/** An annual rate ×10^7 (150000) → "1.5%"; "—" when not an integer. */
+export function e7ToPercent(e7) {
+  if (!Number.isInteger(e7)) return '—'
+  const whole = Math.trunc(e7 / 100000)
+  const frac = String(Math.abs(e7 % 100000)).padStart(5, '0').replace(/0+$/, '')
+  return `${whole}${frac ? '.' + frac : ''}%`
+}
+
+/** Percent text ("1.5", "2.75%") → the rate ×10^7 (150000, 275000) by string arithmetic; null if bad. */
+export function percentToE7(text) {
+  const m = /^\s*(\d{1,3})(?:\.(\d{1,5}))?\s*%?\s*$/.exec(String(text ?? ''))
+  if (!m) return null
+  return parseInt(m[1], 10) * 100000 + parseInt((m[2] || '').padEnd(5, '0'), 10)
+}
+
+/** Basis points → percent text for an input ("12", "7.5"): bpToPercent without the sign. */
+export function bpToPercentText(bp) {
+  return Number.isInteger(bp) ? bpToPercent(bp).replace(/%$/, '') : ''
+}
+
+/** "2026-12-01" → "2026-11-30" (calendar arithmetic in UTC); null when not a date. */
+export function dayBefore(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day ?? ''))
+  if (!m) return null
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3] - 1))
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`
+}

@@ -8,14 +8,29 @@ import AgentHistory from './views/AgentHistory.vue'
 import OperatorHome from './views/OperatorHome.vue'
 import OperatorEmployer from './views/OperatorEmployer.vue'
 import OperatorMember from './views/OperatorMember.vue'
+import VerifyView from './views/VerifyView.vue'
+import ApprovalList from './views/ApprovalList.vue'
+import ApprovalDetail from './views/ApprovalDetail.vue'
+import PolicyNew from './views/PolicyNew.vue'
 
 const routes = [
   { path: '/', redirect: () => homeFor(session.user) },
   { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+  // Checking a receipt's verification code needs no login (whoever holds the paper may check it).
+  { path: '/verify', name: 'verify', component: VerifyView, meta: { public: true, title: 'verify.title' } },
   { path: '/member', name: 'member', component: MemberHome, meta: { role: 'member', title: 'member.title' } },
   { path: '/agent', name: 'agent', component: AgentHome, meta: { role: 'agent', title: 'nav.agentHome' } },
   { path: '/agent/remit', name: 'agent-remit', component: AgentRemit, meta: { role: 'agent', title: 'nav.remit' } },
   { path: '/agent/remittances', name: 'agent-history', component: AgentHistory, meta: { role: 'agent', title: 'nav.history' } },
+  // Maker-checker (复核): agents see their employer's requests, operators every request.
+  { path: '/agent/approvals', name: 'agent-approvals', component: ApprovalList, meta: { role: 'agent', title: 'nav.mine' } },
+  {
+    path: '/agent/approvals/:id(\\d+)',
+    name: 'agent-approval',
+    component: ApprovalDetail,
+    props: true,
+    meta: { role: 'agent', title: 'nav.mine' },
+  },
   { path: '/operator', name: 'operator', component: OperatorHome, meta: { role: 'operator', title: 'nav.employers' } },
   {
     path: '/operator/employers/:dwzh',
@@ -25,6 +40,15 @@ const routes = [
     meta: { role: 'operator', title: 'nav.employers' },
   },
   { path: '/operator/members', name: 'operator-member', component: OperatorMember, meta: { role: 'operator', title: 'nav.lookup' } },
+  { path: '/operator/approvals', name: 'operator-approvals', component: ApprovalList, meta: { role: 'operator', title: 'nav.approvals' } },
+  {
+    path: '/operator/approvals/:id(\\d+)',
+    name: 'operator-approval',
+    component: ApprovalDetail,
+    props: true,
+    meta: { role: 'operator', title: 'nav.approvals' },
+  },
+  { path: '/operator/policies/new', name: 'operator-policy', component: PolicyNew, meta: { role: 'operator', title: 'policy.newTitle' } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

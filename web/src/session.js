@@ -31,10 +31,31 @@ export function restoreSession() {
   return pending
 }
 
-export async function login(username, password) {
-  const body = await api.login(username, password)
-  apply(body)
+/**
+ * Log in. Resolves {user} once there is a session (201), or {challenge} when the server wants
+ * the SMS code first (202 {challenge, channel, to, expires_in}): then call loginOtp().
+ */
+export async function login(username, password, totp) {
+  const res = await api.login(username, password, totp)
+  if (res.status === 202) return { challenge: res.data }
+  apply(res.data)
+  return { user: session.user }
+}
+
+/** The second login step: the SMS code for a challenge. Resolves to the user. */
+export async function loginOtp(challenge, code) {
+  const res = await api.loginOtp(challenge, code)
+  apply(res.data)
   return session.user
+}
+
+/**
+ * After a step-up the server may hand out a new CSRF token (and the same user): take it, keep
+ * the user as it is when the answer has none.
+ */
+export function refresh(body) {
+  if (body && body.csrf_token) setCsrfToken(body.csrf_token)
+  if (body && body.user) session.user = body.user
 }
 
 export async function logout() {
