@@ -47,6 +47,7 @@ export HPF_BUSINESS_DATE=$DEMO_DATE
 work=$(mktemp -d /tmp/hpf-bench.XXXXXX)
 pgdir=
 srv_pid=
+sim_pid=
 t_start=$(date +%s)
 stop_server() {
   if [ -n "$srv_pid" ]; then
@@ -57,6 +58,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   if [ -n "$pgdir" ]; then scripts/pgtest.sh stop "$pgdir" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
@@ -65,7 +67,9 @@ trap 'exit 130' INT TERM
 
 # A private copy of the binary: a rebuild of BUILD_DIR during the run does not change what is
 # measured half-way.
-case $build in /*) cp "$build/hpf" "$work/hpf" ;; *) cp "$repo/$build/hpf" "$work/hpf" ;; esac
+case $build in /*) bdir=$build ;; *) bdir=$repo/$build ;; esac
+cp "$bdir/hpf" "$work/hpf"
+cp "$bdir/hpf-sim" "$work/hpf-sim"
 hpf=$work/hpf
 # the commit the binary was built from (BUILD_DIR may sit in another checkout)
 src=$repo
@@ -175,8 +179,10 @@ start_server() { # STORE BUSINESS_DATE
   # shellcheck disable=SC2046
   # --session-step-up-s: the remittance load outlasts the five minutes after which money routes
   # ask for the second factor again; one login drives it.
+  # --peers: the SMS gateway (hpf-sim) that carries members' one-time login codes.
   HPF_BUSINESS_DATE=$2 "$hpf" serve $(store_args "$1") --listen 127.0.0.1:0 --web-dir web/dist \
-    --threads "$THREADS" --session-step-up-s 86400 >"$work/serve-$1.out" 2>>"$work/serve-$1.err" &
+    --threads "$THREADS" --session-step-up-s 86400 --peers "$sim_url" --peers-ca "$work/sim/cert.pem" \
+    >"$work/serve-$1.out" 2>>"$work/serve-$1.err" &
   srv_pid=$!
   for _ in $(seq 200); do grep -q serving "$work/serve-$1.out" 2>/dev/null && break; sleep 0.1; done
   url=$(sed -n 's/^hpf: serving //p' "$work/serve-$1.out")
@@ -187,14 +193,35 @@ start_server() { # STORE BUSINESS_DATE
 }
 
 login() { # ROLE LOGINS_FILE COOKIEJAR -> session JSON on stdout
-  # The demo login of ROLE (operator or agent: password and a TOTP code computed from the
-  # secret on its line by `hpf totp`; members log in with an SMS code, which needs hpf-sim:
-  # the benchmarks read as the operator instead).
-  local user pass secret
+  # The demo login of ROLE: operators and agents with their password and a TOTP code computed
+  # from the secret on their line by `hpf totp`; members with their password, then the SMS code
+  # that hpf-sim received (found by the outbox key, "otp:" + SM3 of the challenge).
+  local user pass secret ch key code
   read -r _ _ user pass secret < <(grep "^login $1 " "$2" | head -1)
+  if [ "$1" != member ]; then
+    # A code is good once: a second login of the same user within one 30 s step waits for the
+    # next step.
+    for _ in 1 2; do
+      curl -sfk -c "$3" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$user\",\"password\":\"$pass\",\"totp\":\"$("$hpf" totp "$secret")\"}" \
+        "$url/api/v1/session" && return
+      sleep $((31 - $(date +%s) % 30))
+    done
+    return 1
+  fi
+  ch=$(curl -sfk -H 'Content-Type: application/json' -d "{\"username\":\"$user\",\"password\":\"$pass\"}" \
+    "$url/api/v1/session" | sed -n 's/.*"challenge":"\([^"]*\)".*/\1/p')
+  key="otp:$(printf %s "$ch" | openssl dgst -sm3 -r | cut -d' ' -f1)"
+  for _ in $(seq 100); do
+    code=$(curl -sfk "$sim_url/sms/v1/messages" | node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        const j = JSON.parse(s); const m = (j.items ?? j).find((x) => x.idempotency_key === process.argv[1]);
+        process.stdout.write(m ? m.params.code : ""); });' "$key")
+    [ -n "$code" ] && break
+    sleep 0.1
+  done
   curl -sfk -c "$3" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$user\",\"password\":\"$pass\",\"totp\":\"$("$hpf" totp "$secret")\"}" \
-    "$url/api/v1/session"
+    -d "{\"challenge\":\"$ch\",\"code\":\"$code\"}" "$url/api/v1/session/otp"
 }
 metric() { # NAME -> value from /metrics (0 when not yet present)
   curl -sfk "$url/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
@@ -377,11 +404,20 @@ bench_store() { # STORE
   say "$s: wrk reads ($DURATION s each)"
   start_server "$s" "$WRITE_DATE"
   local acct token
-  login operator "$work/logins-$s" "$work/cookies-m-$s" >"$work/session-m-$s.json"
-  acct=$(store_sql "$s" "SELECT account_no FROM member ORDER BY id LIMIT 1")
+  # A member reads their own account (the common read: untraced, RULES 11.2 concerns others);
+  # then an operator reads the same account, each read traced in the audit chain first.
+  login member "$work/logins-$s" "$work/cookies-m-$s" >"$work/session-m-$s.json"
+  acct=$(sed -n 's/.*"account_no":"\([0-9X]*\)".*/\1/p' "$work/session-m-$s.json")
   token=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-m-$s")
   wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: hpf_session=$token" \
     "$url/api/v1/members/$acct" >"$work/wrk_api-$s.txt" 2>&1
+  login operator "$work/logins-$s" "$work/cookies-r-$s" >"$work/session-r-$s.json"
+  token=$(awk '$6 == "hpf_session" {print $7}' "$work/cookies-r-$s")
+  wrk -t2 -c64 -d"${DURATION}s" --latency -H "Cookie: hpf_session=$token" \
+    "$url/api/v1/members/$acct" >"$work/wrk_traced-$s.txt" 2>&1
+  R[$s.traced_rps]=$(rps "$work/wrk_traced-$s.txt")
+  R[$s.traced_p99]=$(p99 "$work/wrk_traced-$s.txt")
+  R[$s.traced_bad]=$(non2xx "$work/wrk_traced-$s.txt")
   wrk -t2 -c64 -d"${DURATION}s" --latency "$url/index.html" >"$work/wrk_static-$s.txt" 2>&1
   R[$s.api_rps]=$(rps "$work/wrk_api-$s.txt")
   R[$s.api_p99]=$(p99 "$work/wrk_api-$s.txt")
@@ -420,7 +456,7 @@ bench_store() { # STORE
   R[$s.retries]=$(($(metric hpf_request_retries_total) - x0))
   R[$s.appends]=$(($(metric hpf_audit_appends_total) - a0))
   R[$s.append_ns]=$(($(metric hpf_audit_append_nanoseconds_total) - ans0))
-  R[$s.remit_avg]=$(awk '$1 == "Latency" {v = $2; if (v ~ /us$/) print v / 1000; else if (v ~ /ms$/) print v + 0; else print v * 1000}' "$work/wrk_remit-$s.txt")
+  R[$s.remit_avg]=$(awk '$1 == "Latency" && $2 ~ /^[0-9]/ {v = $2; if (v ~ /us$/) print v / 1000; else if (v ~ /ms$/) print v + 0; else print v * 1000; exit}' "$work/wrk_remit-$s.txt")
   R[$s.wsecs]=$(wrk_secs "$work/wrk_remit-$s.txt")
   R[$s.remit_p50]=$(awk '$1 == "50%" {print $2}' "$work/wrk_remit-$s.txt")
   R[$s.remit_p99]=$(p99 "$work/wrk_remit-$s.txt")
@@ -436,6 +472,17 @@ bench_store() { # STORE
   R[$s.verify_after]=$("$hpf" verify $(store_args "$s") 2>&1 || true)
   R[$s.verify_after_secs]=$(calc "$(now) - $t0")
   R[$s.postings_after]=$(store_sql "$s" "SELECT count(*) FROM posting")
+}
+
+# hpf-sim plays the SMS gateway: members log in with a one-time code sent through the outbox.
+say "hpf-sim (the SMS gateway of members' login codes)"
+"$work/hpf-sim" --listen 127.0.0.1:0 --data-dir "$work/sim" --ttl 7200 >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+for _ in $(seq 100); do grep -q serving "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
+sim_url=$(sed -n 's/^hpf-sim: serving \(https:[^ ]*\) cert .*/\1/p' "$work/sim.out")
+[ -n "$sim_url" ] || {
+  cat "$work/sim.err" >&2
+  exit 1
 }
 
 for s in $STORES; do bench_store "$s"; done
@@ -486,7 +533,8 @@ elapsed=$(($(date +%s) - t_start))
     elif [ -n "$pgb_tps" ]; then
       echo "| same, against the other store's anchor | | pgbench TPC-B: $(fmt0 "$pgb_tps") tps | $(fmt3 "$(calc "$rr / $pgb_tps")") |"
     fi
-    echo "| HTTPS GET /api/v1/members/{grzh} (operator session cookie), wrk -t2 -c64 -d${DURATION}s | ${R[$s.api_rps]} req/s, p99 ${R[$s.api_p99]}$([ -n "${R[$s.api_bad]}" ] && echo ", non-2xx ${R[$s.api_bad]}") | static /index.html, same server: ${R[$s.static_rps]} req/s, p99 ${R[$s.static_p99]} | $(fmt3 "$(calc "${R[$s.api_rps]} / ${R[$s.static_rps]}")") |"
+    echo "| HTTPS GET /api/v1/members/{grzh}, the member's own session, wrk -t2 -c64 -d${DURATION}s | ${R[$s.api_rps]} req/s, p99 ${R[$s.api_p99]}$([ -n "${R[$s.api_bad]}" ] && echo ", non-2xx ${R[$s.api_bad]}") | static /index.html, same server: ${R[$s.static_rps]} req/s, p99 ${R[$s.static_p99]} | $(fmt3 "$(calc "${R[$s.api_rps]} / ${R[$s.static_rps]}")") |"
+    echo "| same, an operator's session: each read traced in the audit chain first (member.read) | ${R[$s.traced_rps]} req/s, p99 ${R[$s.traced_p99]}$([ -n "${R[$s.traced_bad]}" ] && echo ", non-2xx ${R[$s.traced_bad]}") | the member's own reads above: ${R[$s.api_rps]} req/s | $(fmt3 "$(calc "${R[$s.traced_rps]} / ${R[$s.api_rps]}")") |"
     au=$(calc "${R[$s.append_ns]} / (${R[$s.appends]} + (${R[$s.appends]} == 0)) / 1000")
     echo "| Audit append per business action, during the remittance load (payload with the postings digest, chain head, entry insert; from /metrics) | $(fmt0 "$au") µs per entry ($(thou "${R[$s.appends]}") entries, $(fmt1 "$(calc "${R[$s.appends]} / (${R[$s.remits]} + (${R[$s.remits]} == 0))")") per remittance) | mean request (a submit or an approval), wrk: ${R[$s.remit_avg]} ms | $(fmt3 "$(calc "$au / 1000 / (${R[$s.remit_avg]} + 0.000001)")") |"
     for j in 1 auto; do

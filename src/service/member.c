@@ -270,6 +270,39 @@ done:
     return rc;
 }
 
+/* RULES 11.2: a read of a member's personal data by anyone but the member themself (their
+ * employer's agent, an operator) is appended to the audit chain before the data is answered:
+ * one member.read entry per member, "read/1|FIELDS|PURPOSE|AUTHORISATION|CHANNEL", in a short
+ * write transaction on the primary (the read itself may have come from the standby). A trail
+ * that cannot be written refuses the read (HPF_EBUSY is run again by api/). A member reading
+ * their own account is in the access log only: it shares nothing with anyone, and writing the
+ * chain for each balance look would make every read a write. Access is by role and scope
+ * (no third-party share), so the authorisation is empty; the purpose names the role's duty. */
+static int trace_reads(hpf_svc *svc, const hpf_actor *actor, const int64_t *member_ids, size_t n,
+                       const char *fields, hpf_err *err)
+{
+    if (actor->role == HPF_ROLE_MEMBER || n == 0)
+        return 0;
+    const char *purpose = actor->role == HPF_ROLE_AGENT ? "employer_admin" : "centre_service";
+    char payload[160];
+    snprintf(payload, sizeof payload, "read/1|%s|%s||api", fields, purpose);
+    hpf_db *db;
+    int rc = svc_conn(svc, &db, err);
+    if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
+        return rc;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = hpf_audit_event(db, actor->user_id, HPF_AUDIT_MEMBER_READ, "member", member_ids[i],
+                             payload, err);
+    if (rc == 0)
+        rc = hpf_db_commit(db, err);
+    if (rc < 0)
+        hpf_db_rollback(db);
+    return rc;
+}
+
+#define READ_FIELDS_MEMBER    "name,id_number,phone,wage,balance,state"
+#define READ_FIELDS_STATEMENT "postings"
+
 int hpf_member_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no, hpf_member *out,
                    hpf_err *err)
 {
@@ -278,8 +311,10 @@ int hpf_member_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
     int rc = svc_conn_read(svc, &db, err);
     if (rc < 0)
         return rc;
-    rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err);
-    return rc < 0 ? rc : scope_member(svc, db, actor, &pol, account_no, out, err);
+    if ((rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err)) < 0 ||
+        (rc = scope_member(svc, db, actor, &pol, account_no, out, err)) < 0)
+        return rc;
+    return trace_reads(svc, actor, &out->id, 1, READ_FIELDS_MEMBER, err);
 }
 
 int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
@@ -301,11 +336,19 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     rc = svc_list(db, "SELECT count(*) FROM member WHERE employer_id = ?",
                   MEMBER_COLS "WHERE m.employer_id = ? ORDER BY m.id LIMIT ? OFFSET ?", emp.id,
                   offset, limit, sizeof **items, read_member, &rx, (void **)items, n, total, err);
-    if (rc == 0 && bad < 0) { /* one tampered row fails the page: no partial answers */
+    if (rc == 0 && bad < 0) /* one tampered row fails the page: no partial answers */
+        rc = bad;
+    if (rc == 0 && *n > 0) {
+        int64_t *ids = hpf_xcalloc(*n, sizeof *ids);
+        for (size_t i = 0; i < *n; i++)
+            ids[i] = (*items)[i].id;
+        rc = trace_reads(svc, actor, ids, *n, READ_FIELDS_MEMBER, err);
+        free(ids);
+    }
+    if (rc < 0) {
         free(*items);
         *items = NULL;
         *n = 0;
-        rc = bad;
     }
     return rc;
 }
@@ -380,6 +423,8 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
         out->closing = it->balance;
     }
     hpf_stmt_reset(st);
+    if (rc == 0)
+        rc = trace_reads(svc, actor, &m.id, 1, READ_FIELDS_STATEMENT, err);
     if (rc < 0) {
         hpf_statement_cleanup(out);
         return rc;

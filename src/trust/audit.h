@@ -44,9 +44,9 @@
 #define HPF_AUDIT_SESSION_STEP_UP  "session.step_up"
 #define HPF_AUDIT_USER_LOCKED      "user.locked"
 #define HPF_AUDIT_IDENTITY_VERDICT "identity.verdict" /* event on identity_verdict */
-/* Reserved for reads of personal data (RULES 11.2), to be appended with hpf_audit_event by the
- * consent and scope check once it exists (issue 4, authorisation): ref member id, payload
- * "read/1|fields|purpose|authorisation_id|channel". Not written yet. */
+/* A read of a member's personal data by someone other than the member (RULES 11.2; written by
+ * service/member.c before the data is answered): event on member, payload
+ * "read/1|fields|purpose|authorisation_id|channel". */
 #define HPF_AUDIT_MEMBER_READ "member.read"
 
 /* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
