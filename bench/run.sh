@@ -224,7 +224,8 @@ login() { # ROLE LOGINS_FILE COOKIEJAR -> session JSON on stdout
     -d "{\"challenge\":\"$ch\",\"code\":\"$code\"}" "$url/api/v1/session/otp"
 }
 metric() { # NAME -> value from /metrics (0 when not yet present)
-  curl -sfk "$url/metrics" | awk -v n="$1" '$1 == n {v = $2} END {print v + 0}'
+  # %.0f: awk's print would write a large counter (nanoseconds) as 1.8e+10, which bash cannot add.
+  curl -sfk "$url/metrics" | awk -v n="$1" '$1 == n {v = $2} END {printf "%.0f\n", v + 0}'
 }
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1 == "99%" {print $2}' "$1"; }

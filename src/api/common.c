@@ -132,6 +132,7 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
         {api_member_routes, api_member_nroutes},     {api_remit_routes, api_remit_nroutes},
         {api_public_routes, api_public_nroutes},     {api_counter_routes, api_counter_nroutes},
         {api_approval_routes, api_approval_nroutes}, {api_policy_routes, api_policy_nroutes},
+        {api_admin_routes, api_admin_nroutes},
     };
     g_svc = svc;
     if (!count) {
@@ -379,10 +380,10 @@ static const char *state_name(const char *code)
 
 json_t *api_employer_json(const hpf_employer *e)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "account_no",
-                     e->account_no, "name", e->name, "uscc", e->uscc, "unit_ratio_bp",
-                     e->unit_ratio_bp, "indiv_ratio_bp", e->indiv_ratio_bp, "state",
-                     !strcmp(e->state, "01") ? "normal" : e->state, "state_code", e->state,
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:I, s:o, s:o}", "account_no",
+                     e->account_no, "name", e->name, "branch", e->branch, "uscc", e->uscc,
+                     "unit_ratio_bp", e->unit_ratio_bp, "indiv_ratio_bp", e->indiv_ratio_bp,
+                     "state", !strcmp(e->state, "01") ? "normal" : e->state, "state_code", e->state,
                      "opened_on", api_day_json(e->opened_on), "members", (json_int_t)e->members,
                      "paid_through", api_month_json(e->paid_through), "next_period",
                      api_month_json(e->paid_through ? hpf_month_add(e->paid_through, 1)

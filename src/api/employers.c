@@ -10,7 +10,7 @@ static int create(api_ctx *c, hpf_err *err)
     static const api_field spec[] = {
         {"name", API_STR, true},          {"uscc", API_STR, true},
         {"unit_ratio_bp", API_INT, true}, {"indiv_ratio_bp", API_INT, true},
-        {"agent", API_OBJ, true},
+        {"agent", API_OBJ, true},         {"branch", API_STR, false},
     };
     static const api_field agent_spec[] = {
         {"username", API_STR, true},
@@ -39,6 +39,7 @@ static int create(api_ctx *c, hpf_err *err)
         .agent_password = api_str(agent, "password"),
         .agent_name = api_str(agent, "name"),
         .agent_totp_uri = totp_uri,
+        .branch = api_str(body, "branch"),
     };
     rc = hpf_employer_register(c->svc, &c->actor, &in, &e, err);
     if (rc == 0) {

@@ -10,7 +10,10 @@
 #include <jansson.h>
 
 #define API_PUBLIC 0
-#define API_ANY    (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR)
+#define API_ANY    (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR) /* the business roles */
+/* Anyone logged in, administrators too: the session's own routes only. Business routes never
+ * name HPF_ROLE_ADMIN (deny by default). */
+#define API_LOGGED_IN (API_ANY | HPF_ROLE_ADMIN)
 
 typedef struct api_ctx {
     hpf_http_req *req;
@@ -49,6 +52,10 @@ extern const size_t api_session_nroutes, api_employer_nroutes, api_member_nroute
 
 extern const api_route api_public_routes[];
 extern const size_t api_public_nroutes;
+
+/* Administrators (api/admin.c). */
+extern const api_route api_admin_routes[];
+extern const size_t api_admin_nroutes;
 
 /* Maker-checker (api/approvals.c, api/policies.c). */
 extern const api_route api_approval_routes[], api_policy_routes[];

@@ -17,6 +17,8 @@ static json_t *session_json(const hpf_actor *a, const char *csrf)
         json_object_set_new(u, "account_no", json_string(a->account_no));
     if (a->role == HPF_ROLE_AGENT)
         json_object_set_new(u, "employer_account_no", json_string(a->employer_account_no));
+    if (a->role == HPF_ROLE_OPERATOR) /* null: the whole centre */
+        json_object_set_new(u, "branch", a->branch[0] ? json_string(a->branch) : json_null());
     return json_pack("{s:o, s:s}", "user", u, "csrf_token", csrf);
 }
 
@@ -179,10 +181,10 @@ static int policy(api_ctx *c, hpf_err *err)
 
 const api_route api_session_routes[] = {
     {"POST", "/api/v1/session", API_PUBLIC, login},
-    {"GET", "/api/v1/session", API_ANY, whoami},
-    {"DELETE", "/api/v1/session", API_ANY, logout},
+    {"GET", "/api/v1/session", API_LOGGED_IN, whoami},
+    {"DELETE", "/api/v1/session", API_LOGGED_IN, logout},
     {"POST", "/api/v1/session/otp", API_PUBLIC, otp},
-    {"POST", "/api/v1/session/step-up", API_ANY, step_up},
+    {"POST", "/api/v1/session/step-up", API_LOGGED_IN, step_up},
     {"POST", "/api/v1/registrations", API_PUBLIC, registration},
     {"GET", "/api/v1/policy", API_ANY, policy},
 };

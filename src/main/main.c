@@ -739,16 +739,19 @@ static int cmd_user(int argc, char **argv)
                                          {"name", required_argument, NULL, OPT_NAME},
                                          {0}};
     const char *help =
-        "usage: hpf user add-operator --username U [--name NAME] [options]\n\n"
-        "Create an operator login. The password is read from the first line of standard input\n"
-        "(10+ characters, three of: lower, upper, digit, symbol; not containing the username).\n"
-        "Prints the operator's TOTP secret once, as an otpauth:// URI for an authenticator app\n"
-        "(RFC 6238: SHA1, 6 digits, 30 s); it is needed at every login.\n\n" COMMON_HELP;
+        "usage: hpf user add-operator|add-admin --username U [--name NAME] [options]\n\n"
+        "Create an operator login, or an administrator's (who manages logins over the API and\n"
+        "nothing else; the first one is made here). The password is read from the first line\n"
+        "of standard input (10+ characters, three of: lower, upper, digit, symbol; not\n"
+        "containing the username). Prints the login's TOTP secret once, as an otpauth:// URI\n"
+        "for an authenticator app (RFC 6238: SHA1, 6 digits, 30 s); it is needed at every\n"
+        "login.\n\n" COMMON_HELP;
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
-    if (strcmp(argv[1], "add-operator") != 0)
+    bool admin = !strcmp(argv[1], "add-admin");
+    if (!admin && strcmp(argv[1], "add-operator") != 0)
         return usage_error("user", "unknown subcommand '%s'", argv[1]);
     argc--;
     argv++;
@@ -784,10 +787,11 @@ static int cmd_user(int argc, char **argv)
     int64_t uid = 0;
     rc = hpf_store_conn(e.store, &db, &err);
     if (rc == 0 && (rc = hpf_db_begin(db, &err)) == 0) {
-        rc = hpf_user_create(&e.svc, db, HPF_ROLE_OPERATOR, username, pw, "",
-                             name ? name : username, 0, 0, &uid, uri, &err);
-        /* The operator's SM2 key pair for signing approvals (trust/sm2.h). */
-        if (rc == 0)
+        rc = hpf_user_create(&e.svc, db, 0, admin ? HPF_ROLE_ADMIN : HPF_ROLE_OPERATOR, username,
+                             pw, "", name ? name : username, 0, 0, &uid, uri, &err);
+        /* The operator's SM2 key pair for signing approvals (trust/sm2.h); administrators
+         * approve nothing. */
+        if (rc == 0 && !admin)
             rc = hpf_sm2_operator_create(db, e.keys_dir, uid, NULL, &err);
         if (rc == 0)
             rc = hpf_db_commit(db, &err);
@@ -798,9 +802,9 @@ static int cmd_user(int argc, char **argv)
     close_env(&e);
     if (rc < 0)
         return fail("user", &err);
-    printf("hpf: operator %s created\n"
+    printf("hpf: %s %s created\n"
            "hpf: TOTP secret (shown once; add it to an authenticator app):\n%s\n",
-           username, uri);
+           admin ? "administrator" : "operator", username, uri);
     memset(uri, 0, sizeof uri);
     return EXIT_OK;
 }
@@ -1541,7 +1545,8 @@ static int cmd_routes(int argc, char **argv)
     }
     if (argc > 1)
         return usage_error("routes", "unexpected argument '%s'", argv[1]);
-    static const hpf_role all[] = {HPF_ROLE_MEMBER, HPF_ROLE_AGENT, HPF_ROLE_OPERATOR};
+    static const hpf_role all[] = {HPF_ROLE_MEMBER, HPF_ROLE_AGENT, HPF_ROLE_OPERATOR,
+                                   HPF_ROLE_ADMIN};
     hpf_svc none = {0};
     size_t n;
     const hpf_http_route *r = hpf_api_routes(&none, &n);
@@ -1585,7 +1590,7 @@ static const struct command {
     {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"audit", cmd_audit, "verify the SM3 audit chain and the records it covers (audit verify)"},
     {"calc", cmd_calc, "business calculations (calc contribution ...)"},
-    {"user", cmd_user, "manage logins (user add-operator ...)"},
+    {"user", cmd_user, "manage logins (user add-operator|add-admin ...)"},
     {"totp", cmd_totp, "print the current TOTP code of a secret (for demo logins)"},
     {"keys", cmd_keys, "field-encryption keys (keys status|rotate|retire VERSION)"},
     {"outbox", cmd_outbox, "messages to the outside peers (outbox list|retry ID|ping sms)"},

@@ -185,10 +185,9 @@ static int remit_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, json_t 
 {
     hpf_employer emp;
     const char *acct = jstr(payload, "employer");
-    (void)svc;
     if (!acct)
         return bad_payload(err, "employer");
-    int rc = svc_scope_employer(maker, acct, err);
+    int rc = svc_scope_employer(svc, maker, acct, err);
     if (rc < 0 || (rc = svc_load_employer(db, acct, &emp, err)) < 0 ||
         (rc = hpf_db_lock_row(db, "employer", emp.id, err)) < 0)
         return rc;
@@ -340,6 +339,10 @@ static int policy_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, json_t
     if (maker->role != HPF_ROLE_OPERATOR)
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator proposes a policy change");
+    /* The policy is the whole centre's: a branch office neither proposes nor sees it. */
+    if (!svc_branch_sees(maker, ""))
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "scope.branch",
+                             "only an operator of the centre proposes a policy change");
     return 0;
 }
 
@@ -477,7 +480,7 @@ static const kind_def *find_kind(const char *name)
     " a.maker_id, mu.username, mu.role, a.made_at, COALESCE(a.checker_id, 0),"                     \
     " COALESCE(cu.username, ''), COALESCE(cu.role, ''), COALESCE(a.decided_at, ''),"               \
     " COALESCE(a.signature, ''), COALESCE(a.key_id, ''), COALESCE(a.scope_employer_id, 0),"        \
-    " a.reason, a.result"
+    " a.reason, a.result, COALESCE(e.branch, '')"
 #define APPROVAL_FROM                                                                              \
     " FROM approval a JOIN app_user mu ON mu.id = a.maker_id"                                      \
     " LEFT JOIN app_user cu ON cu.id = a.checker_id"                                               \
@@ -488,7 +491,8 @@ static char *dup_or_null(hpf_stmt *st, int col)
     return hpf_stmt_null(st, col) ? NULL : hpf_xstrdup(hpf_stmt_text(st, col));
 }
 
-/* Columns 0..18 of APPROVAL_SELECT (a svc_row_fn; lists leave payload and result out). */
+/* Columns 0..18 of APPROVAL_SELECT (a svc_row_fn; lists leave payload and result out); column
+ * 19, the employer's branch, only decides who may see it. */
 static void read_approval(hpf_stmt *st, void *item, const void *ctx)
 {
     hpf_approval *a = item;
@@ -539,6 +543,7 @@ static int load(hpf_db *db, const hpf_actor *actor, int64_t id, hpf_approval *ou
 {
     hpf_stmt *st;
     memset(out, 0, sizeof *out);
+    char branch[8] = "";
     int rc =
         hpf_db_prepare(db, &st, APPROVAL_SELECT ", a.payload" APPROVAL_FROM "WHERE a.id = ?", err);
     if (rc < 0)
@@ -547,14 +552,17 @@ static int load(hpf_db *db, const hpf_actor *actor, int64_t id, hpf_approval *ou
     rc = hpf_stmt_step(st, err);
     if (rc == 1) {
         read_approval(st, out, NULL);
-        out->payload = hpf_xstrdup(hpf_stmt_text(st, 19));
+        COPY(branch, hpf_stmt_text(st, 19));
+        out->payload = hpf_xstrdup(hpf_stmt_text(st, 20));
     }
     hpf_stmt_reset(st);
     if (rc < 0)
         return rc;
-    bool visible = rc == 1 && (actor->role == HPF_ROLE_OPERATOR ||
-                               (actor->role == HPF_ROLE_AGENT && out->employer_id &&
-                                out->employer_id == actor->employer_id));
+    /* An operator of a branch sees its employers' requests only, not the centre's own. */
+    bool visible =
+        rc == 1 && ((actor->role == HPF_ROLE_OPERATOR && svc_branch_sees(actor, branch)) ||
+                    (actor->role == HPF_ROLE_AGENT && out->employer_id &&
+                     out->employer_id == actor->employer_id));
     if (!visible) {
         hpf_approval_cleanup(out);
         return hpf_err_field(err, HPF_ENOTFOUND, "", "approval.unknown", "no approval %lld",
@@ -638,15 +646,18 @@ int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, 
                              HPF_APPROVAL_REMIT, HPF_APPROVAL_POLICY);
     svc_page(&offset, &limit);
     int64_t scope = actor->role == HPF_ROLE_AGENT ? actor->employer_id : 0;
+    const char *branch = actor->role == HPF_ROLE_OPERATOR ? actor->branch : "";
 #define FILTER                                                                                     \
     " WHERE (CAST(? AS TEXT) = '' OR a.status = ?) AND (CAST(? AS TEXT) = '' OR a.kind = ?)"       \
-    " AND (CAST(? AS BIGINT) = 0 OR a.scope_employer_id = ?)"
+    " AND (CAST(? AS BIGINT) = 0 OR a.scope_employer_id = ?)"                                      \
+    " AND (CAST(? AS TEXT) = '' OR e.branch = ?)"
     int rc = svc_conn_read(svc, &db, err);
     if (rc < 0)
         return rc;
     for (int pass = 0; pass < 2 && rc >= 0; pass++) {
         rc = hpf_db_prepare(db, &st,
-                            pass == 0 ? "SELECT count(*) FROM approval a" FILTER
+                            pass == 0 ? "SELECT count(*) FROM approval a"
+                                        " LEFT JOIN employer e ON e.id = a.scope_employer_id" FILTER
                                       : APPROVAL_SELECT APPROVAL_FROM FILTER
                                 " ORDER BY a.id DESC LIMIT ? OFFSET ?",
                             err);
@@ -658,13 +669,15 @@ int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, 
         hpf_stmt_bind_text(st, 4, kind ? kind : "");
         hpf_stmt_bind_i64(st, 5, scope);
         hpf_stmt_bind_i64(st, 6, scope);
+        hpf_stmt_bind_text(st, 7, branch);
+        hpf_stmt_bind_text(st, 8, branch);
         if (pass == 0) {
             rc = hpf_stmt_step(st, err);
             if (rc == 1)
                 *total = hpf_stmt_i64(st, 0);
         } else {
-            hpf_stmt_bind_i64(st, 7, limit);
-            hpf_stmt_bind_i64(st, 8, offset);
+            hpf_stmt_bind_i64(st, 9, limit);
+            hpf_stmt_bind_i64(st, 10, offset);
             *items = hpf_xcalloc((size_t)limit, sizeof **items);
             while (*n < (size_t)limit && (rc = hpf_stmt_step(st, err)) == 1)
                 read_approval(st, &(*items)[(*n)++], NULL);
@@ -802,7 +815,7 @@ int hpf_remit_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_
 {
     *replayed = false;
     memset(out, 0, sizeof *out);
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
         return rc;
     if (req->nrows > HPF_REMIT_MAX_ROWS)

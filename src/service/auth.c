@@ -50,6 +50,17 @@ static int end_sessions(hpf_db *db, hpf_stmt *del, int64_t actor, const char *ki
     return rc;
 }
 
+int svc_end_user_sessions(hpf_db *db, int64_t actor, int64_t user_id, int64_t *n, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(
+        db, &st, "DELETE FROM session WHERE user_id = ? RETURNING token_hash, user_id", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, user_id);
+    return end_sessions(db, st, actor, HPF_AUDIT_SESSION_EXPIRED, n, err);
+}
+
 static hpf_role role_of(const char *s)
 {
     if (!strcmp(s, "member"))
@@ -58,6 +69,8 @@ static hpf_role role_of(const char *s)
         return HPF_ROLE_AGENT;
     if (!strcmp(s, "operator"))
         return HPF_ROLE_OPERATOR;
+    if (!strcmp(s, "admin"))
+        return HPF_ROLE_ADMIN;
     return HPF_ROLE_NONE;
 }
 
@@ -67,7 +80,7 @@ static int load_actor(const hpf_svc *svc, hpf_db *db, int64_t user_id, hpf_actor
     int rc = hpf_db_prepare(db, &st,
                             "SELECT u.username, u.role, u.display_name, COALESCE(u.employer_id, 0),"
                             " COALESCE(u.member_id, 0), COALESCE(e.account_no, ''),"
-                            " COALESCE(m.account_no, ''), u.disabled"
+                            " COALESCE(m.account_no, ''), u.disabled, COALESCE(u.branch, '')"
                             " FROM app_user u LEFT JOIN employer e ON e.id = u.employer_id"
                             " LEFT JOIN member m ON m.id = u.member_id WHERE u.id = ?",
                             err);
@@ -85,6 +98,7 @@ static int load_actor(const hpf_svc *svc, hpf_db *db, int64_t user_id, hpf_actor
         a->member_id = hpf_stmt_i64(st, 4);
         COPY(a->employer_account_no, hpf_stmt_text(st, 5));
         COPY(a->account_no, hpf_stmt_text(st, 6));
+        COPY(a->branch, hpf_stmt_text(st, 8));
         rc = hpf_stmt_i64(st, 7)
                  ? hpf_err_field(err, HPF_EAUTH, "", "auth.disabled", "this login is disabled")
                  : 0;
@@ -994,17 +1008,18 @@ int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err
     return rc < 0 ? rc : 0;
 }
 
-int hpf_user_create(const hpf_svc *svc, hpf_db *db, hpf_role role, const char *username,
-                    const char *password, const char *field_prefix, const char *display_name,
-                    int64_t employer_id, int64_t member_id, int64_t *user_id, char *totp_uri,
-                    hpf_err *err)
+int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, hpf_role role,
+                    const char *username, const char *password, const char *field_prefix,
+                    const char *display_name, int64_t employer_id, int64_t member_id,
+                    int64_t *user_id, char *totp_uri, hpf_err *err)
 {
     char hash[HPF_PW_HASH_MAX], pw_field[64], user_field[64], b32[HPF_TOTP_B32_MAX] = "";
     char enc[HPF_FC_TEXT_MAX] = "";
     unsigned char key[HPF_TOTP_KEY_LEN];
     hpf_stmt *st;
     int64_t id = 0;
-    bool second_factor = role == HPF_ROLE_OPERATOR || role == HPF_ROLE_AGENT;
+    bool second_factor =
+        role == HPF_ROLE_OPERATOR || role == HPF_ROLE_AGENT || role == HPF_ROLE_ADMIN;
     if (second_factor && !totp_uri)
         return hpf_err_set(err, HPF_EINTERNAL, "an %s login needs somewhere to put its TOTP URI",
                            hpf_role_name(role));
@@ -1073,9 +1088,7 @@ int hpf_user_create(const hpf_svc *svc, hpf_db *db, hpf_role role, const char *u
         goto done;
     if (user_id)
         *user_id = id;
-    /* Who created it is not known here (no actor parameter): the system, 0. The entry of the
-     * business action around it (employer.registered) names the operator. */
-    rc = hpf_audit_record(db, 0, HPF_AUDIT_USER_CREATED, id, err);
+    rc = hpf_audit_record(db, actor_id, HPF_AUDIT_USER_CREATED, id, err);
 done:
     hpf_wipe(b32, sizeof b32);
     if (rc < 0 && totp_uri)

@@ -184,24 +184,50 @@ static const char *uri_secret(char out[128], const char *uri)
     return out;
 }
 
-static int make_operator(hpf_svc *svc, FILE *logins, hpf_err *err)
+/* One demo login of `role` (an operator of `branch` when branch is set), printed as a login
+ * line. The first operator line printed is the centre's: tests take the first line of a role. */
+static int make_login(hpf_svc *svc, hpf_role role, const char *user, const char *pass,
+                      const char *name, const char *branch, FILE *logins, hpf_err *err)
 {
     hpf_db *db;
+    hpf_stmt *st;
+    int64_t id = 0;
     char uri[HPF_TOTP_URI_LEN], secret[128];
     int rc = svc_conn(svc, &db, err);
     if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = hpf_user_create(svc, db, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
-                         "", "演示柜员", 0, 0, NULL, uri, err);
+    rc = hpf_user_create(svc, db, 0, role, user, pass, "", name, 0, 0, &id, uri, err);
+    if (rc == 0 && branch) {
+        rc = hpf_db_prepare(db, &st, "UPDATE app_user SET branch = ? WHERE id = ?", err);
+        if (rc == 0) {
+            hpf_stmt_bind_text(st, 1, branch);
+            hpf_stmt_bind_i64(st, 2, id);
+            rc = hpf_stmt_step(st, err);
+            hpf_stmt_reset(st);
+        }
+    }
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0) {
         hpf_db_rollback(db);
         return rc;
     }
-    fprintf(logins, "login operator %s %s %s\n", HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
+    fprintf(logins, "login %s %s %s %s\n", hpf_role_name(role), user, pass,
             uri_secret(secret, uri));
     return 0;
+}
+
+static int make_staff(hpf_svc *svc, FILE *logins, hpf_err *err)
+{
+    int rc = make_login(svc, HPF_ROLE_OPERATOR, HPF_DEMO_OPERATOR_USER, HPF_DEMO_OPERATOR_PASS,
+                        "演示柜员", NULL, logins, err);
+    if (rc == 0)
+        rc = make_login(svc, HPF_ROLE_OPERATOR, HPF_DEMO_BRANCH_OPERATOR_USER,
+                        HPF_DEMO_OPERATOR_PASS, "建湖管理部柜员", HPF_DEMO_BRANCH, logins, err);
+    if (rc == 0)
+        rc = make_login(svc, HPF_ROLE_ADMIN, HPF_DEMO_ADMIN_USER, HPF_DEMO_ADMIN_PASS, "系统管理员",
+                        NULL, logins, err);
+    return rc;
 }
 
 static int remit_month(hpf_svc *svc, const hpf_actor *op, const char *acct, hpf_month period,
@@ -265,7 +291,7 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
 
     hpf_day saved = svc->business_date;
     svc->business_date = open_day;
-    rc = make_operator(svc, logins, err);
+    rc = make_staff(svc, logins, err);
     int opened = 0;
     /* Each service call is its own transaction; the loader batches them (as savepoints) into
      * one transaction per employer and per month, which is what makes it fast. */
@@ -282,7 +308,10 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
         bool with_agent = e < 3;
         int32_t ratio = 500 + 100 * (int32_t)below(&r, 8); /* 5%..12%, equal for both sides */
         char agent_uri[HPF_TOTP_URI_LEN] = "", secret[128];
-        hpf_employer_new en = {.name = name,
+        /* The employers are spread over the centre and its four county branches. */
+        char branch[3] = {'0', (char)('0' + e % 5), '\0'};
+        hpf_employer_new en = {.branch = branch,
+                               .name = name,
                                .uscc = uscc,
                                .unit_ratio_bp = ratio,
                                .indiv_ratio_bp = ratio,

@@ -29,5 +29,11 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *opts, FILE *logins, FILE *pr
 #define HPF_DEMO_OPERATOR_PASS "Counter#2026hpf"
 #define HPF_DEMO_AGENT_PASS    "Agent#2026hpf"
 #define HPF_DEMO_MEMBER_PASS   "Member#2026hpf"
+/* An operator of the 建湖 branch office (01), who sees that branch's employers only. */
+#define HPF_DEMO_BRANCH_OPERATOR_USER "op-jianhu"
+#define HPF_DEMO_BRANCH               "01"
+/* The administrator: manages logins, no business route. */
+#define HPF_DEMO_ADMIN_USER "admin"
+#define HPF_DEMO_ADMIN_PASS "Manage#2026hpf" /* a password may not contain the username */
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static int check_username(const char *u, const char *field, hpf_err *err)
+int svc_check_username(const char *u, const char *field, hpf_err *err)
 {
     size_t n = strlen(u);
     if (n < 3 || n > 32)
@@ -35,14 +35,26 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     if (actor->role != HPF_ROLE_OPERATOR)
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator registers employers");
-    int rc = hpf_name_validate(in->name, "/name", err);
+    /* The branch its cases belong to: the one named, else the operator's own, else the centre.
+     * A branch's operator registers into that branch only. */
+    const char *branch = in->branch         ? in->branch
+                         : actor->branch[0] ? actor->branch
+                                            : HPF_BRANCH_CENTRE;
+    int rc = hpf_branch_check(svc, branch, "/branch", err);
+    if (rc < 0)
+        return rc;
+    if (!svc_branch_sees(actor, branch))
+        return hpf_err_field(err, HPF_EFORBIDDEN, "/branch", "scope.branch",
+                             "an operator of branch %s registers employers of that branch only",
+                             actor->branch);
+    rc = hpf_name_validate(in->name, "/name", err);
     if (rc < 0)
         return rc;
     rc = hpf_uscc_validate(in->uscc, uscc, err);
     if (rc < 0)
         return rc;
     if (in->agent_username) {
-        rc = check_username(in->agent_username, "/agent/username", err);
+        rc = svc_check_username(in->agent_username, "/agent/username", err);
         if (rc < 0)
             return rc;
         rc = hpf_name_validate(in->agent_name, "/agent/name", err);
@@ -82,7 +94,7 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     rc =
         hpf_db_prepare(db, &st,
                        "INSERT INTO employer(account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp,"
-                       " state, opened_on) VALUES (?, ?, ?, ?, ?, '01', ?) RETURNING id",
+                       " state, opened_on, branch) VALUES (?, ?, ?, ?, ?, '01', ?, ?) RETURNING id",
                        err);
     if (rc < 0)
         goto done;
@@ -92,6 +104,7 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     hpf_stmt_bind_i64(st, 4, in->unit_ratio_bp);
     hpf_stmt_bind_i64(st, 5, in->indiv_ratio_bp);
     hpf_stmt_bind_text(st, 6, hpf_day_fmt(date, today));
+    hpf_stmt_bind_text(st, 7, branch);
     rc = hpf_stmt_step(st, err);
     if (rc == 1)
         id = hpf_stmt_i64(st, 0);
@@ -103,8 +116,9 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     if (rc < 0)
         goto done;
     if (in->agent_username) {
-        rc = hpf_user_create(svc, db, HPF_ROLE_AGENT, in->agent_username, in->agent_password,
-                             "/agent", in->agent_name, id, 0, NULL, in->agent_totp_uri, err);
+        rc = hpf_user_create(svc, db, actor->user_id, HPF_ROLE_AGENT, in->agent_username,
+                             in->agent_password, "/agent", in->agent_name, id, 0, NULL,
+                             in->agent_totp_uri, err);
         if (rc < 0)
             goto done;
     }
@@ -125,7 +139,7 @@ int hpf_employer_get(hpf_svc *svc, const hpf_actor *actor, const char *account_n
                      hpf_employer *out, hpf_err *err)
 {
     hpf_db *db;
-    int rc = svc_scope_employer(actor, account_no, err);
+    int rc = svc_scope_employer(svc, actor, account_no, err);
     if (rc < 0)
         return rc;
     rc = svc_conn_read(svc, &db, err);
@@ -142,5 +156,5 @@ int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int6
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator lists employers");
     int rc = svc_conn_read(svc, &db, err);
-    return rc < 0 ? rc : svc_list_employers(db, offset, limit, items, n, total, err);
+    return rc < 0 ? rc : svc_list_employers(db, actor->branch, offset, limit, items, n, total, err);
 }

@@ -19,8 +19,21 @@ int svc_conn(hpf_svc *svc, hpf_db **db, hpf_err *err);
  * standby when one is configured, else the primary. Never for a read that decides a write. */
 int svc_conn_read(hpf_svc *svc, hpf_db **db, hpf_err *err);
 
-/* 403 unless the actor may act for the employer with this account number. */
-int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_err *err);
+/* The branch rule, decided here only (docs/internals/identity.md "Roles and scopes"): an
+ * operator of a branch office sees only what belongs to employers of that branch; everyone else
+ * passes (their own scopes are checked elsewhere). `branch` is the employer's. */
+bool svc_branch_sees(const hpf_actor *a, const char *branch);
+
+/* 0 when the actor may act for the employer with this account number: an agent for their own
+ * (else 403 scope.own_employer), an operator of the centre for any, an operator of a branch for
+ * that branch's (else 404, the answer of an employer that does not exist), nobody else (403
+ * auth.role). Reads the employer's branch on the calling thread's connection when it must. */
+int svc_scope_employer(hpf_svc *svc, const hpf_actor *a, const char *employer_account_no,
+                       hpf_err *err);
+
+/* A login name: 3 to 32 of letters, digits, '_', '-', '.' (HPF_EINVAL username.format on
+ * `field`). */
+int svc_check_username(const char *u, const char *field, hpf_err *err);
 
 /* Load an employer by account number (HPF_ENOTFOUND otherwise). */
 int svc_load_employer(hpf_db *db, const char *account_no, hpf_employer *out, hpf_err *err);
@@ -34,9 +47,9 @@ int svc_lookup_text(hpf_db *db, const char *sql, const char *param, char *found,
 
 /* Read an employer row of the employer query (a svc_row_fn). */
 void svc_read_employer(hpf_stmt *st, void *item, const void *ctx);
-/* A page of all employers, newest first. */
-int svc_list_employers(hpf_db *db, int64_t offset, int64_t limit, hpf_employer **items, size_t *n,
-                       int64_t *total, hpf_err *err);
+/* A page of employers, newest first: of one branch, or all when branch is NULL or "". */
+int svc_list_employers(hpf_db *db, const char *branch, int64_t offset, int64_t limit,
+                       hpf_employer **items, size_t *n, int64_t *total, hpf_err *err);
 
 /* Parse a stored 'YYYY-MM-DD' (0 for NULL/empty). */
 hpf_day svc_day(const char *s);
@@ -50,6 +63,10 @@ void svc_page(int64_t *offset, int64_t *limit);
 int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t key, int64_t offset,
              int64_t limit, size_t item_size, svc_row_fn read, const void *ctx, void **items,
              size_t *n, int64_t *total, hpf_err *err);
+
+/* End every session of login `user_id` inside the caller's transaction, each with a
+ * session.expired audit entry by `actor`; *n (may be NULL) counts them. (auth.c) */
+int svc_end_user_sessions(hpf_db *db, int64_t actor, int64_t user_id, int64_t *n, hpf_err *err);
 
 /* ---- personal fields (member.c; docs/internals/crypto.md) ---- */
 

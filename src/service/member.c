@@ -141,9 +141,10 @@ static int load_member(const hpf_svc *svc, hpf_db *db, const hpf_policy *pol,
     return rc;
 }
 
-/* Scope for reading one member account: the member, their employer's agent, operators.
- * A member asking for another account is refused before any lookup (no existence oracle). */
-static int scope_member(const hpf_svc *svc, hpf_db *db, const hpf_actor *a, const hpf_policy *pol,
+/* Scope for reading one member account: the member, their employer's agent, operators (of a
+ * branch: members of its employers). A member asking for another account is refused before any
+ * lookup (no existence oracle). */
+static int scope_member(hpf_svc *svc, hpf_db *db, const hpf_actor *a, const hpf_policy *pol,
                         const char *account_no, hpf_member *out, hpf_err *err)
 {
     if (a->role == HPF_ROLE_MEMBER && strcmp(a->account_no, account_no) != 0)
@@ -151,6 +152,9 @@ static int scope_member(const hpf_svc *svc, hpf_db *db, const hpf_actor *a, cons
                              "a member may read only their own account");
     if (a->role == HPF_ROLE_NONE)
         return hpf_err_field(err, HPF_EAUTH, "", "auth.required", "not logged in");
+    if (!(a->role & (HPF_ROLE_MEMBER | HPF_ROLE_AGENT | HPF_ROLE_OPERATOR)))
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                             "an administrator manages logins and reads no member's data");
     int rc = load_member(svc, db, pol, account_no, out, err);
     /* An agent gets the same 403 for an account elsewhere and for no account at all, so
      * account numbers cannot be probed. */
@@ -158,6 +162,13 @@ static int scope_member(const hpf_svc *svc, hpf_db *db, const hpf_actor *a, cons
         (rc == HPF_ENOTFOUND || (rc == 0 && out->employer_id != a->employer_id)))
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "scope.own_employer",
                              "an employer agent may read only their own employer's members");
+    /* A branch's operator: the member's employer decides, and another branch's member gets the
+     * answer of an account that does not exist. */
+    if (rc == 0 && a->role == HPF_ROLE_OPERATOR && a->branch[0]) {
+        rc = svc_scope_employer(svc, a, out->employer_account_no, err);
+        if (rc == HPF_ENOTFOUND)
+            hpf_err_set(err, HPF_ENOTFOUND, "no member account %s", account_no);
+    }
     return rc;
 }
 
@@ -174,7 +185,7 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_day today = hpf_svc_today(svc);
     int64_t seq;
 
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
         return rc;
     if ((rc = hpf_name_validate(in->name, "/name", err)) < 0 ||
@@ -212,14 +223,14 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
                          " AND state NOT IN ('03', '04', '05')",
                          id_bidx, other, sizeof other, err);
     /* Only the centre's staff learn which account it is: an agent must not learn the account
-     * number of another employer's member. */
+     * number of another employer's member, nor a branch office another branch's. */
     if (rc == 1)
         rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
                            "this person already has a live account%s%s%s; transfer or close it "
                            "first",
-                           actor->role == HPF_ROLE_OPERATOR ? " (" : "",
-                           actor->role == HPF_ROLE_OPERATOR ? other : "",
-                           actor->role == HPF_ROLE_OPERATOR ? ")" : "");
+                           actor->role == HPF_ROLE_OPERATOR && !actor->branch[0] ? " (" : "",
+                           actor->role == HPF_ROLE_OPERATOR && !actor->branch[0] ? other : "",
+                           actor->role == HPF_ROLE_OPERATOR && !actor->branch[0] ? ")" : "");
     if (rc < 0)
         goto done;
     rc = hpf_db_next_counter(db, "member", &seq, err);
@@ -326,7 +337,7 @@ int hpf_member_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_policy pol;
     *items = NULL;
     *n = 0;
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0 || (rc = svc_conn_read(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
         (rc = hpf_policy_at(db, hpf_svc_today(svc), &pol, err)) < 0)
@@ -484,7 +495,7 @@ int hpf_member_register_login(hpf_svc *svc, const char *id_number, const char *n
     }
     /* The login is stored under the blind index: no login row holds the resident ID. */
     svc_login_key(svc, idn, login);
-    rc = hpf_user_create(svc, db, HPF_ROLE_MEMBER, login, password, "", name, 0, member_id, NULL,
+    rc = hpf_user_create(svc, db, 0, HPF_ROLE_MEMBER, login, password, "", name, 0, member_id, NULL,
                          NULL, err);
     if (rc == HPF_ECONFLICT) /* its message would show the stored key */
         rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "user.username_taken",

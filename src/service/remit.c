@@ -47,7 +47,7 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
     char last[11];
     memset(out, 0, sizeof *out);
     out->period = period;
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
         return rc;
     if ((rc = svc_conn(svc, &db, err)) < 0 ||
@@ -425,7 +425,7 @@ int hpf_remit_check(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     checked_row *chk = NULL;
     char hash[65];
     bool found = false;
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
         return rc;
     if (req->nrows > HPF_REMIT_MAX_ROWS)
@@ -456,7 +456,7 @@ int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
     bool found = false;
     *replayed = false;
 
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
         return rc;
     if (req->nrows > HPF_REMIT_MAX_ROWS)
@@ -491,7 +491,7 @@ int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
     hpf_employer emp;
     *items = NULL;
     *n = 0;
-    int rc = svc_scope_employer(actor, employer_account_no, err);
+    int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0 || (rc = svc_conn_read(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0)
         return rc;

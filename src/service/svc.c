@@ -26,6 +26,8 @@ const char *hpf_role_name(hpf_role r)
         return "agent";
     case HPF_ROLE_OPERATOR:
         return "operator";
+    case HPF_ROLE_ADMIN:
+        return "admin";
     default:
         return "none";
     }
@@ -106,10 +108,31 @@ int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t ke
     return 0;
 }
 
-int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_err *err)
+bool svc_branch_sees(const hpf_actor *a, const char *branch)
 {
-    if (a->role == HPF_ROLE_OPERATOR)
-        return 0;
+    return a->role != HPF_ROLE_OPERATOR || !a->branch[0] || !strcmp(a->branch, branch);
+}
+
+int svc_scope_employer(hpf_svc *svc, const hpf_actor *a, const char *employer_account_no,
+                       hpf_err *err)
+{
+    if (a->role == HPF_ROLE_OPERATOR) {
+        if (!a->branch[0])
+            return 0;
+        /* A branch's operator: the employer must be of the branch. Another branch's employer
+         * gets the answer of an employer that does not exist, so branches cannot probe each
+         * other's account numbers. */
+        hpf_db *db;
+        char branch[8] = "";
+        int rc = svc_conn(svc, &db, err);
+        if (rc < 0 || (rc = svc_lookup_text(db, "SELECT branch FROM employer WHERE account_no = ?",
+                                            employer_account_no, branch, sizeof branch, err)) < 0)
+            return rc;
+        if (rc == 1 && svc_branch_sees(a, branch))
+            return 0;
+        return hpf_err_set(err, HPF_ENOTFOUND, "no employer with account number %s",
+                           employer_account_no);
+    }
     if (a->role == HPF_ROLE_AGENT) {
         if (!strcmp(a->employer_account_no, employer_account_no))
             return 0;
@@ -124,7 +147,7 @@ int svc_scope_employer(const hpf_actor *a, const char *employer_account_no, hpf_
     "SELECT e.id, e.account_no, e.name, e.uscc, e.unit_ratio_bp, e.indiv_ratio_bp, e.state,"       \
     " e.opened_on, COALESCE(e.paid_through, 0),"                                                   \
     " (SELECT count(*) FROM member m WHERE m.employer_id = e.id"                                   \
-    "  AND m.state NOT IN ('03', '04', '05')) FROM employer e "
+    "  AND m.state NOT IN ('03', '04', '05')), e.branch FROM employer e "
 
 void svc_read_employer(hpf_stmt *st, void *item, const void *ctx)
 {
@@ -141,6 +164,7 @@ void svc_read_employer(hpf_stmt *st, void *item, const void *ctx)
     out->opened_on = svc_day(hpf_stmt_text(st, 7));
     out->paid_through = (hpf_month)hpf_stmt_i64(st, 8);
     out->members = hpf_stmt_i64(st, 9);
+    COPY(out->branch, hpf_stmt_text(st, 10));
 }
 
 int svc_employer_normal(const hpf_employer *emp, hpf_err *err)
@@ -184,12 +208,45 @@ int svc_load_employer(hpf_db *db, const char *account_no, hpf_employer *out, hpf
     return rc;
 }
 
-int svc_list_employers(hpf_db *db, int64_t offset, int64_t limit, hpf_employer **items, size_t *n,
-                       int64_t *total, hpf_err *err)
+int svc_list_employers(hpf_db *db, const char *branch, int64_t offset, int64_t limit,
+                       hpf_employer **items, size_t *n, int64_t *total, hpf_err *err)
 {
-    return svc_list(db, "SELECT count(*) FROM employer",
-                    EMPLOYER_COLS "ORDER BY e.id DESC LIMIT ? OFFSET ?", -1, offset, limit,
-                    sizeof **items, svc_read_employer, NULL, (void **)items, n, total, err);
+    hpf_stmt *st;
+    *items = NULL;
+    *n = 0;
+    *total = 0;
+    if (!branch || !*branch)
+        return svc_list(db, "SELECT count(*) FROM employer",
+                        EMPLOYER_COLS "ORDER BY e.id DESC LIMIT ? OFFSET ?", -1, offset, limit,
+                        sizeof **items, svc_read_employer, NULL, (void **)items, n, total, err);
+    /* One branch's (svc_list binds integer keys only; the branch code is text). */
+    svc_page(&offset, &limit);
+    int rc = hpf_db_prepare(db, &st, "SELECT count(*) FROM employer WHERE branch = ?", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_text(st, 1, branch);
+    rc = hpf_stmt_step(st, err);
+    *total = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
+    hpf_stmt_reset(st);
+    if (rc < 0 ||
+        (rc = hpf_db_prepare(db, &st,
+                             EMPLOYER_COLS "WHERE e.branch = ? ORDER BY e.id DESC LIMIT ? OFFSET ?",
+                             err)) < 0)
+        return rc;
+    hpf_stmt_bind_text(st, 1, branch);
+    hpf_stmt_bind_i64(st, 2, limit);
+    hpf_stmt_bind_i64(st, 3, offset);
+    hpf_employer *buf = hpf_xcalloc((size_t)limit, sizeof *buf);
+    while (*n < (size_t)limit && (rc = hpf_stmt_step(st, err)) == 1)
+        svc_read_employer(st, &buf[(*n)++], NULL);
+    hpf_stmt_reset(st);
+    if (rc < 0) {
+        free(buf);
+        *n = 0;
+        return rc;
+    }
+    *items = buf;
+    return 0;
 }
 
 int hpf_policy_at(hpf_db *db, hpf_day day, hpf_policy *out, hpf_err *err)

@@ -43,6 +43,7 @@ typedef enum {
     HPF_ROLE_MEMBER = 1 << 0,
     HPF_ROLE_AGENT = 1 << 1,
     HPF_ROLE_OPERATOR = 1 << 2,
+    HPF_ROLE_ADMIN = 1 << 3, /* manages logins, never money: no business route admits it */
 } hpf_role;
 
 const char *hpf_role_name(hpf_role r);
@@ -57,6 +58,7 @@ typedef struct hpf_actor {
     char account_no[19];          /* members: their GRZH */
     char employer_account_no[19]; /* agents: their employer's DWZH */
     int64_t factor_at;            /* unix seconds the session last proved its second factor */
+    char branch[3]; /* operators: their branch office ("01"); "" for the whole centre */
 } hpf_actor;
 
 /* ---- policy (政策参数) ---- */
@@ -127,16 +129,59 @@ int hpf_auth_logout(hpf_svc *svc, const char *token, hpf_err *err);
  * them. */
 int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err *err);
 
-/* Create a login inside the caller's transaction. Checks the password rules (field
- * field_prefix + "/password") and username uniqueness (HPF_ECONFLICT user.username_taken,
- * field field_prefix + "/username"). Operators and agents get a new TOTP secret, handed back
- * once as an otpauth:// URI in totp_uri (HPF_TOTP_URI_LEN bytes; required for those roles, may
- * be NULL for members): show it to the user and keep it nowhere else. The secret is stored
- * encrypted with svc->keys (field "app_user.totp_secret", context the username). */
-int hpf_user_create(const hpf_svc *svc, hpf_db *db, hpf_role role, const char *username,
-                    const char *password, const char *field_prefix, const char *display_name,
-                    int64_t employer_id, int64_t member_id, int64_t *user_id, char *totp_uri,
-                    hpf_err *err);
+/* Create a login inside the caller's transaction; `actor_id` (the app_user who creates it, 0 for
+ * the system or a member registering themself) is named in its user.created audit entry. Checks
+ * the password rules (field field_prefix + "/password") and username uniqueness (HPF_ECONFLICT
+ * user.username_taken, field field_prefix + "/username"). Operators, administrators and agents
+ * get a new TOTP secret, handed back once as an otpauth:// URI in totp_uri (HPF_TOTP_URI_LEN
+ * bytes; required for those roles, may be NULL for members): show it to the user and keep it
+ * nowhere else. The secret is stored encrypted with svc->keys (field "app_user.totp_secret",
+ * context the username). */
+int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, hpf_role role,
+                    const char *username, const char *password, const char *field_prefix,
+                    const char *display_name, int64_t employer_id, int64_t member_id,
+                    int64_t *user_id, char *totp_uri, hpf_err *err);
+
+/* ---- administration: logins (service/admin.c; docs/internals/identity.md) ----
+ * Administrators manage logins and nothing else: every call here wants HPF_ROLE_ADMIN
+ * (HPF_EFORBIDDEN auth.role otherwise) and appends its audit entry in its transaction. */
+
+#define HPF_BRANCH_CENTRE "00" /* the centre's own code; an employer's default branch */
+
+typedef struct hpf_operator_new {
+    const char *username, *name, *password;
+    const char *branch; /* NULL or "": the whole centre; else a branch code ("01") */
+    char *totp_uri;     /* out, HPF_TOTP_URI_LEN bytes: the TOTP secret, shown once */
+} hpf_operator_new;
+
+typedef struct hpf_login_info {
+    int64_t id;
+    char username[64];
+    char name[256];
+    char role[12];
+    char branch[3]; /* operators; "" for the whole centre */
+    bool disabled;
+    char created_at[40]; /* as stored: "2026-11-15 09:30:00"; PostgreSQL adds fractions, zone */
+} hpf_login_info;
+
+/* Create an operator login with its TOTP secret and SM2 key pair (svc->keys_dir). Errors:
+ * HPF_EINVAL username.format / name rules / password rules / branch.unknown (field named),
+ * HPF_ECONFLICT user.username_taken, HPF_EFORBIDDEN auth.role. */
+int hpf_operator_create(hpf_svc *svc, const hpf_actor *actor, const hpf_operator_new *in,
+                        hpf_login_info *out, hpf_err *err);
+/* Disable (or enable) the operator or agent login `username`; disabling ends its sessions (each
+ * with a session.expired entry). The change is audited as user.disabled / user.enabled (a new
+ * snapshot of the login). Errors: HPF_ENOTFOUND user.unknown (no such operator or agent login),
+ * HPF_ECONFLICT user.self_disable (an administrator's own login), HPF_EFORBIDDEN auth.role.
+ * Doing it twice is no error and writes nothing. *sessions counts the sessions ended. */
+int hpf_user_set_disabled(hpf_svc *svc, const hpf_actor *actor, const char *username, bool disabled,
+                          hpf_login_info *out, int64_t *sessions, hpf_err *err);
+/* A page of operator logins in id order. *items is malloc'd. */
+int hpf_operator_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int64_t limit,
+                      hpf_login_info **items, size_t *n, int64_t *total, hpf_err *err);
+/* The branch-office codes are two digits and listed in table branch: 0 when `code` is one,
+ * else HPF_EINVAL branch.unknown on `field`. */
+int hpf_branch_check(hpf_svc *svc, const char *code, const char *field, hpf_err *err);
 
 /* ---- employers ---- */
 
@@ -150,6 +195,7 @@ typedef struct hpf_employer {
     hpf_day opened_on;
     hpf_month paid_through; /* 0 when nothing was remitted */
     int64_t members;        /* live member accounts */
+    char branch[3];         /* the branch office its cases belong to ("00": the centre) */
 } hpf_employer;
 
 typedef struct hpf_employer_new {
@@ -159,16 +205,20 @@ typedef struct hpf_employer_new {
     const char *agent_username, *agent_password, *agent_name; /* agent NULL: no login (imports) */
     char *agent_totp_uri; /* out, HPF_TOTP_URI_LEN bytes: the agent's TOTP secret, shown once;
                              required with an agent login */
+    const char *branch;   /* NULL: the operator's own branch, or the centre ("00") */
 } hpf_employer_new;
 
-/* Register an employer with its agent login (operator only). Errors: HPF_EINVAL (field named),
- * HPF_ECONFLICT employer.uscc_unique / user.username_taken, HPF_EFORBIDDEN. */
+/* Register an employer with its agent login (operator only). An operator of a branch registers
+ * into that branch only (HPF_EFORBIDDEN scope.branch on /branch). Errors: HPF_EINVAL (field
+ * named; branch.unknown), HPF_ECONFLICT employer.uscc_unique / user.username_taken,
+ * HPF_EFORBIDDEN. */
 int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employer_new *in,
                           hpf_employer *out, hpf_err *err);
 /* Read one employer (operator; its own agent). HPF_ENOTFOUND, HPF_EFORBIDDEN. */
 int hpf_employer_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
                      hpf_employer *out, hpf_err *err);
-/* A page of employers (operator only), newest first. *items is malloc'd; free() it. */
+/* A page of employers (operator only; an operator of a branch sees that branch's), newest
+ * first. *items is malloc'd; free() it. */
 int hpf_employer_list(hpf_svc *svc, const hpf_actor *actor, int64_t offset, int64_t limit,
                       hpf_employer **items, size_t *n, int64_t *total, hpf_err *err);
 
@@ -410,8 +460,9 @@ int hpf_approval_withdraw(hpf_svc *svc, const hpf_actor *actor, int64_t id, hpf_
 /* One request with its payload, its signature verified now against the recorded key. */
 int hpf_approval_get(hpf_svc *svc, const hpf_actor *actor, int64_t id, hpf_approval *out,
                      hpf_err *err);
-/* A page of requests, newest first, filtered by status and kind (NULL: any): operators see
- * all, an agent their employer's. Without payloads; signature_valid -1. */
+/* A page of requests, newest first, filtered by status and kind (NULL: any): operators of the
+ * centre see all, an operator of a branch its employers', an agent their employer's. Without
+ * payloads; signature_valid -1. */
 int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, const char *kind,
                       int64_t offset, int64_t limit, hpf_approval **items, size_t *n,
                       int64_t *total, hpf_err *err);

@@ -340,7 +340,8 @@ typedef struct rec_type {
 static const char *const employer_kinds[] = {HPF_AUDIT_EMPLOYER_REGISTERED, NULL};
 static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, HPF_AUDIT_MEMBER_PROTECTED,
                                            NULL};
-static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, HPF_AUDIT_USER_PROTECTED, NULL};
+static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, HPF_AUDIT_USER_PROTECTED,
+                                         HPF_AUDIT_USER_DISABLED, HPF_AUDIT_USER_ENABLED, NULL};
 static const char *const remit_kinds[] = {HPF_AUDIT_REMITTANCE_POSTED, NULL};
 
 enum { T_EMPLOYER, T_MEMBER, T_USER, T_REMIT, NTYPES };

@@ -48,6 +48,10 @@
  * service/member.c before the data is answered): event on member, payload
  * "read/1|fields|purpose|authorisation_id|channel". */
 #define HPF_AUDIT_MEMBER_READ "member.read"
+/* An administrator disabled or enabled a login (service/admin.c): record, a new snapshot of the
+ * app_user row, whose `disabled` field changed. */
+#define HPF_AUDIT_USER_DISABLED "user.disabled"
+#define HPF_AUDIT_USER_ENABLED  "user.enabled"
 
 /* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
  * (an app_user id; 0 = the system). The payload is computed from the rows as they are in this

@@ -73,7 +73,7 @@ before(async () => {
     for (const l of [e.agentLogin, ...srv.logins.filter((x) => x.totp)]) {
       logins.push({ username: l.username, password: l.password, totp: await totpCode(srv, l.username) });
     }
-    assert.equal(logins.length, 4, 'the agent, the demo operator and two demo agents');
+    assert.equal(logins.length, 6, 'the agent, the demo operators (centre and 建湖), the administrator and two demo agents');
     const results = await Promise.all([
       ...Array.from({ length: 6 }, () => e.agent.post(`/api/v1/employers/${e.dwzh}/members`, { name: '王芳', id_number: newIdNumber(), wage: '4321.00' })),
       ...logins.map((body) => client(srv).post('/api/v1/session', body)),
@@ -130,7 +130,7 @@ describe(`the chain on ${STORE}`, () => {
     assert.equal(await actorOf('approval.decided', `ref_id = ${facts.approval}`), operatorId);
     assert.equal(await actorOf('session.login', `ref_id = ${memberId}`), memberId);
     assert.equal(await actorOf('session.logout', `ref_id = ${memberId}`), memberId);
-    // hpf_user_create has no actor parameter (yet): the system.
+    // A member registers their own login: the entry's actor is the system (an agent's names the operator).
     assert.equal(await actorOf('user.created', `ref_id = ${memberId}`), '0');
     // The remittance's payload carries its serial, totals, voucher with its lines and its postings.
     const payload = await one(`SELECT payload FROM audit_log WHERE kind = 'remittance.posted' AND ref_id = ${remId}`);
@@ -155,7 +155,7 @@ describe(`the chain on ${STORE}`, () => {
     assert.equal(facts.replay, 200);
     assert.equal(facts.rejected, 422);
     assert.equal(facts.appendedByNothing, 0);
-    assert.equal(facts.appendedInParallel, 6 + 4);
+    assert.equal(facts.appendedInParallel, 6 + 6); // six members opened, six logins
   });
 
   test('every entry hash recomputes outside hpf (node SM3, the format of docs/internals/audit.md)', async () => {

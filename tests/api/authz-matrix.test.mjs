@@ -2,7 +2,8 @@
 // "METHOD PATTERN ROLES", ROLES comma-separated or "public") times every caller gets one
 // well-formed request, and the answer's class is checked against what the table says:
 //   anonymous on a route that is not public          -> 401 auth.required
-//   a role the route does not list                   -> 403 auth.role
+//   a role the route does not list                   -> 403 auth.role (the administrator on
+//                                                        every business route: deny by default)
 //   a listed role outside its scope (the agent of another employer, another member: only on
 //   routes with {dwzh} or {grzh})                     -> 403 scope.own_employer / scope.own_account
 //   a listed role in scope, or anyone on a public route -> neither 401 nor 403 and never 5xx: a
@@ -52,6 +53,7 @@ before(async () => {
   w.op = await loginAs(w.srv, 'operator');
   w.agent = await loginAs(w.srv, 'agent');
   w.member = await loginAs(w.srv, 'member');
+  w.admin = await loginAs(w.srv, 'admin');
   w.dwzh = w.agent.user.employer_account_no;
   w.grzh = w.member.user.account_no;
   assert.ok(w.dwzh && w.grzh, 'the demo agent and member name their accounts');
@@ -70,6 +72,9 @@ before(async () => {
   assert.equal(reg.status, 201, `register member B: ${describeRes(reg)}`);
   w.member2 = await login(w.srv, b.idNumber, pw);
   assert.equal(w.member2.user.account_no, b.member.account_no);
+  // A login of its own for the administrator's disable and enable routes: disabling a caller of
+  // the matrix would end that caller's session.
+  w.spare = (await createEmployer(w.op)).agent.username;
 
   // A pending request (maker-checker) of employer 1, made by the operator, for the approval
   // routes: employer 1's agent may decide it, the operator (its maker) gets a 409.
@@ -95,6 +100,7 @@ const CALLERS = [
   { name: 'member', role: 'member', session: () => w.member, creds: () => demoLogin(w.srv, 'member') },
   { name: 'agent', role: 'agent', session: () => w.agent, creds: () => demoLogin(w.srv, 'agent') },
   { name: 'operator', role: 'operator', session: () => w.op, creds: () => demoLogin(w.srv, 'operator') },
+  { name: 'admin', role: 'admin', session: () => w.admin, creds: () => demoLogin(w.srv, 'admin') },
   { name: 'agent of another employer', role: 'agent', foreign: 'scope.own_employer', session: () => w.agent2 },
   { name: 'another member', role: 'member', foreign: 'scope.own_account', session: () => w.member2 },
 ];
@@ -105,6 +111,7 @@ const PARAMS = {
   grzh: () => w.grzh,
   id: () => w.approval,
   code: () => w.code,
+  username: () => w.spare,
 };
 
 /**
@@ -188,6 +195,15 @@ const REQUESTS = {
     }),
   },
   'GET /api/v1/members/{grzh}/statement': { build: () => ({ query: 'from=2026-01-01&to=2026-11-15' }) },
+  // Administration: a new operator each time; the spare agent disabled, then enabled again.
+  'POST /api/v1/operators': {
+    build: () => {
+      const n = nextN();
+      return { body: { username: `op-mx${n}`, name: chineseName(n), password: 'Counter#2026mx', branch: '02' } };
+    },
+  },
+  'POST /api/v1/users/{username}/disable': { build: () => ({}) },
+  'POST /api/v1/users/{username}/enable': { build: () => ({}) },
 };
 
 /** What the table says a caller gets: {status, rule} or {allowed: true}. */

@@ -38,6 +38,7 @@ const A = {};
 const B = {};
 let srv;
 let op;
+let admin; // manages logins: no route with {grzh} or {dwzh} admits the role
 
 async function get(path) {
   const r = await op.get(path);
@@ -67,6 +68,7 @@ async function remitFor(agentSess, dwzh) {
 before(async () => {
   srv = await startServer({ demo: { employers: 1, members: 3, months: 1, seed: 13 }, sim: true }); // sim: members' SMS codes
   op = await loginAs(srv, 'operator');
+  admin = await loginAs(srv, 'admin');
 
   A.agent = await loginAs(srv, 'agent');
   A.member = await loginAs(srv, 'member');
@@ -135,6 +137,7 @@ const ATTACKS = [
   { name: 'member B on member A', who: () => B.member, role: 'member', side: () => A, grzh: () => A.grzh },
   { name: 'agent A on employer B', who: () => A.agent, role: 'agent', side: () => B, grzh: () => B.grzh },
   { name: 'agent B on employer A', who: () => B.agent, role: 'agent', side: () => A, grzh: () => A.grzh },
+  { name: 'the administrator on employer B', who: () => admin, role: 'admin', side: () => B, grzh: () => B.grzh },
 ];
 
 function expectedRule(route, role) {
