@@ -86,3 +86,18 @@ int hpf_err_http_status(int code)
             return table[i].status;
     return 500;
 }
+
+void hpf_problem(hpf_problems *p, int64_t order, const char *rule, const char *fmt, ...)
+{
+    (*p->count)++;
+    if (p->have && order >= p->best)
+        return;
+    char msg[sizeof p->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hpf_err_field(p->err, HPF_ECONFLICT, "", rule, "%s", msg);
+    p->have = true;
+    p->best = order;
+}

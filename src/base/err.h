@@ -9,6 +9,8 @@
 #define HPF_BASE_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum {
     HPF_OK = 0,
@@ -54,6 +56,19 @@ void hpf_err_prefix_field(hpf_err *err, const char *prefix);
 
 /* Reset to no error. */
 void hpf_err_clear(hpf_err *err);
+
+/* The problems a checker finds when it goes on after the first (the verifiers): every one is
+ * counted in *count, and err keeps the one that comes first by `order` (the first noted among
+ * equals) as HPF_ECONFLICT with its rule. */
+typedef struct hpf_problems {
+    hpf_err *err;
+    int64_t *count;
+    bool have;    /* a problem is in err */
+    int64_t best; /* its order */
+} hpf_problems;
+
+void hpf_problem(hpf_problems *p, int64_t order, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* A short stable name for a code ("invalid", "not-found", ...), used in problem types. */
 const char *hpf_err_name(int code);

@@ -788,29 +788,9 @@ typedef struct vx {
     hpf_buf now;  /* a payload recomputed from the rows */
     hpf_buf held; /* the latest snapshot payload of one record */
     hpf_buf tmp;
-    bool have;    /* a problem is in err */
-    int64_t best; /* its seq; INT64_MAX for a problem outside the chain */
+    hpf_problems pr; /* ordered by seq; INT64_MAX for a problem outside the chain */
     int64_t marks[NTYPES], mark_posting, mark_voucher;
 } vx;
-
-/* Note a problem; err keeps the one earliest in chain order (the first found among equals). */
-static void problem(vx *v, int64_t seq, const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problem(vx *v, int64_t seq, const char *rule, const char *fmt, ...)
-{
-    v->stats->problems++;
-    if (v->have && seq >= v->best)
-        return;
-    char msg[sizeof v->err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    hpf_err_field(v->err, HPF_ECONFLICT, "", rule, "%s", msg);
-    v->have = true;
-    v->best = seq;
-}
 
 /* The chain: seq without gaps, each prev_hash the hash before it, each hash its content. */
 static int verify_chain(vx *v, int64_t *genesis_seen)
@@ -834,15 +814,17 @@ static int verify_chain(vx *v, int64_t *genesis_seen)
         int64_t ref_id = hpf_stmt_i64(st, 5);
         v->stats->entries++;
         if (seq != expect)
-            problem(v, expect, "audit.entry_missing",
-                    "entry seq %lld is missing: the chain jumps from seq %lld to seq %lld (entries "
-                    "were deleted)",
-                    (long long)expect, (long long)expect - 1, (long long)seq);
+            hpf_problem(
+                &v->pr, expect, "audit.entry_missing",
+                "entry seq %lld is missing: the chain jumps from seq %lld to seq %lld (entries "
+                "were deleted)",
+                (long long)expect, (long long)expect - 1, (long long)seq);
         else if (strcmp(stored_prev, prev) != 0)
-            problem(v, seq, "audit.chain_link",
-                    "the hash chain breaks at seq %lld: its prev_hash is not the hash of seq %lld "
-                    "(entries were reordered, inserted or deleted)",
-                    (long long)seq, (long long)seq - 1);
+            hpf_problem(
+                &v->pr, seq, "audit.chain_link",
+                "the hash chain breaks at seq %lld: its prev_hash is not the hash of seq %lld "
+                "(entries were reordered, inserted or deleted)",
+                (long long)seq, (long long)seq - 1);
         if (!unhex(prev_raw, stored_prev))
             memset(prev_raw, 0xff, sizeof prev_raw); /* cannot match any real chain */
         hpf_buf_reset(&v->tmp);
@@ -851,10 +833,11 @@ static int verify_chain(vx *v, int64_t *genesis_seen)
         entry_hash(sm3, &v->tmp, hash);
         v->stats->bytes += (int64_t)v->tmp.len;
         if (strcmp(hash, hpf_stmt_text(st, 8)) != 0)
-            problem(v, seq, "audit.entry_hash",
-                    "entry seq %lld (%s, %s id %lld) does not match its hash: a field of the entry "
-                    "was changed",
-                    (long long)seq, kind, ref_table, (long long)ref_id);
+            hpf_problem(
+                &v->pr, seq, "audit.entry_hash",
+                "entry seq %lld (%s, %s id %lld) does not match its hash: a field of the entry "
+                "was changed",
+                (long long)seq, kind, ref_table, (long long)ref_id);
         if (seq == 1 && !strcmp(kind, GENESIS)) {
             *genesis_seen = 1;
             hpf_buf_reset(&v->held);
@@ -877,13 +860,13 @@ static int verify_chain(vx *v, int64_t *genesis_seen)
         return rc;
     rc = hpf_stmt_step(st, v->err);
     if (rc == 1 && (hpf_stmt_i64(st, 0) != expect - 1 || strcmp(hpf_stmt_text(st, 1), prev)))
-        problem(v, expect, "audit.head",
-                "the chain ends at seq %lld but its head says seq %lld with %s hash (the last "
-                "entries were deleted, or the head was changed)",
-                (long long)expect - 1, (long long)hpf_stmt_i64(st, 0),
-                strcmp(hpf_stmt_text(st, 1), prev) ? "another" : "the same");
+        hpf_problem(&v->pr, expect, "audit.head",
+                    "the chain ends at seq %lld but its head says seq %lld with %s hash (the last "
+                    "entries were deleted, or the head was changed)",
+                    (long long)expect - 1, (long long)hpf_stmt_i64(st, 0),
+                    strcmp(hpf_stmt_text(st, 1), prev) ? "another" : "the same");
     else if (rc == 0)
-        problem(v, expect, "audit.head", "the audit chain head is missing");
+        hpf_problem(&v->pr, expect, "audit.head", "the audit chain head is missing");
     hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }
@@ -897,12 +880,13 @@ static int verify_genesis(vx *v, bool genesis_seen)
     if (rc < 0)
         return rc;
     if (v->stats->entries > 0 && !genesis_seen)
-        problem(v, 1, "audit.genesis", "entry seq 1 is not the genesis entry of the chain");
+        hpf_problem(&v->pr, 1, "audit.genesis",
+                    "entry seq 1 is not the genesis entry of the chain");
     else if (genesis_seen && strcmp(v->held.data, v->now.data) != 0)
-        problem(v, 1, "audit.genesis",
-                "entry seq 1 (%s) differs from the genesis marks of audit_genesis: the marks "
-                "were changed",
-                GENESIS);
+        hpf_problem(&v->pr, 1, "audit.genesis",
+                    "entry seq 1 (%s) differs from the genesis marks of audit_genesis: the marks "
+                    "were changed",
+                    GENESIS);
     rc = hpf_db_prepare(v->db, &st, "SELECT tbl, max_id FROM audit_genesis", v->err);
     if (rc < 0)
         return rc;
@@ -1024,17 +1008,18 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
             return false;
         }
         record_name(t, row, NULL, id, name, sizeof name);
-        problem(v, INT64_MAX, "audit.record_unaudited",
-                "%s has no audit entry: it was written outside the audited path (inserted)", name);
+        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+                    "%s has no audit entry: it was written outside the audited path (inserted)",
+                    name);
         return false;
     }
     if (!row) {
         record_name(t, NULL, seq ? v->held.data : NULL, id, name, sizeof name);
         int64_t at = seq ? seq : first_event_seq;
-        problem(v, at, "audit.record_missing",
-                "entry seq %lld (%s) refers to %s, which does not exist (deleted, or the entry "
-                "was inserted)",
-                (long long)at, seq ? kind : "an event", name);
+        hpf_problem(&v->pr, at, "audit.record_missing",
+                    "entry seq %lld (%s) refers to %s, which does not exist (deleted, or the entry "
+                    "was inserted)",
+                    (long long)at, seq ? kind : "an event", name);
         return false;
     }
     v->stats->records++;
@@ -1048,19 +1033,19 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
     record_name(t, row, NULL, id, name, sizeof name);
     bool pii = !strncmp(was, "sm3:", 4) || !strncmp(is, "sm3:", 4) || !strncmp(was, "bidx:", 5) ||
                !strncmp(is, "bidx:", 5) || !strncmp(was, "m:", 2) || !strncmp(is, "m:", 2);
-    problem(v, seq, "audit.record_changed",
-            "entry seq %lld (%s): %s differs from its audited record in %s%s%s%s%s%s%s",
-            (long long)seq, kind, name, fname,
-            pii ? " (a personal field: values not shown)" : ": audited '", pii ? "" : was,
-            pii ? "" : "', now '", pii ? "" : is, pii ? "" : "'", field_hint(fname));
+    hpf_problem(&v->pr, seq, "audit.record_changed",
+                "entry seq %lld (%s): %s differs from its audited record in %s%s%s%s%s%s%s",
+                (long long)seq, kind, name, fname,
+                pii ? " (a personal field: values not shown)" : ": audited '", pii ? "" : was,
+                pii ? "" : "', now '", pii ? "" : is, pii ? "" : "'", field_hint(fname));
     return true;
 }
 
 static void orphan_posting(vx *v, hpf_stmt *st)
 {
-    problem(v, INT64_MAX, "audit.record_unaudited",
-            "posting id %lld refers to remittance id %lld, which does not exist (inserted)",
-            (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
+    hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+                "posting id %lld refers to remittance id %lld, which does not exist (inserted)",
+                (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
 }
 
 /* Merge the records of one type (id order) with their entries ((ref_id, seq) order), for ids
@@ -1102,10 +1087,11 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
             if (!strcmp(ek, t->kinds[0]) && created) {
                 char name[96];
                 record_name(t, NULL, hpf_stmt_text(ent.st, 3), id, name, sizeof name);
-                problem(v, ent.key[1], "audit.entry_repeated",
-                        "entry seq %lld (%s) repeats the creation of %s, written at seq %lld (an "
-                        "entry was inserted)",
-                        (long long)ent.key[1], ek, name, (long long)created);
+                hpf_problem(
+                    &v->pr, ent.key[1], "audit.entry_repeated",
+                    "entry seq %lld (%s) repeats the creation of %s, written at seq %lld (an "
+                    "entry was inserted)",
+                    (long long)ent.key[1], ek, name, (long long)created);
             } else if (!strcmp(ek, t->kinds[0])) {
                 created = ent.key[1];
             }
@@ -1188,9 +1174,9 @@ static int verify_orphans(vx *v)
     hpf_stmt_bind_i64(st, 1, v->mark_posting);
     rc = hpf_stmt_step(st, v->err);
     if (rc == 1)
-        problem(v, INT64_MAX, "audit.record_unaudited",
-                "posting id %lld belongs to no audited business record (inserted)",
-                (long long)hpf_stmt_i64(st, 0));
+        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+                    "posting id %lld belongs to no audited business record (inserted)",
+                    (long long)hpf_stmt_i64(st, 0));
     hpf_stmt_reset(st);
     if (rc < 0)
         return rc;
@@ -1204,9 +1190,9 @@ static int verify_orphans(vx *v)
     hpf_stmt_bind_i64(st, 1, v->mark_voucher);
     rc = hpf_stmt_step(st, v->err);
     if (rc == 1)
-        problem(v, INT64_MAX, "audit.record_unaudited",
-                "voucher %.24s (id %lld) belongs to no audited business record (inserted)",
-                hpf_stmt_text(st, 1), (long long)hpf_stmt_i64(st, 0));
+        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+                    "voucher %.24s (id %lld) belongs to no audited business record (inserted)",
+                    hpf_stmt_text(st, 1), (long long)hpf_stmt_i64(st, 0));
     hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }
@@ -1261,7 +1247,8 @@ static int read_head(hpf_db *db, int64_t *seq, char hash[65], hpf_err *err)
 
 static int run_part(part *p, hpf_db *db)
 {
-    vx v = {.db = db, .stats = &p->stats, .err = &p->err, .best = INT64_MAX};
+    vx v = {.db = db, .stats = &p->stats, .err = &p->err};
+    v.pr = (hpf_problems){.err = &p->err, .count = &p->stats.problems};
     int64_t genesis_seen = 0;
     snprintf(p->stats.head, sizeof p->stats.head, "%s", ZERO_HASH);
     v.c = (canon){.b = &v.now, .sm3 = hpf_sm3_new()};
@@ -1282,8 +1269,8 @@ static int run_part(part *p, hpf_db *db)
     hpf_buf_cleanup(&v.now);
     hpf_buf_cleanup(&v.held);
     hpf_buf_cleanup(&v.tmp);
-    p->have = v.have;
-    p->best = v.best;
+    p->have = v.pr.have;
+    p->best = v.pr.best;
     return rc;
 }
 

@@ -535,33 +535,13 @@ typedef struct vx {
     hpf_db *db;
     hpf_checkpoint_stats *st;
     hpf_err *err;
-    bool have;
-    hpf_day best;
+    hpf_problems pr; /* ordered by day */
     ventry *entries;
     size_t nentries;
     vkey *keys;
     size_t nkeys;
     hpf_sm3 *sm3;
 } vx;
-
-static void problem(vx *v, hpf_day day, const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Keep the problem of the earliest day (the first found among equals). */
-static void problem(vx *v, hpf_day day, const char *rule, const char *fmt, ...)
-{
-    v->st->problems++;
-    if (v->have && day >= v->best)
-        return;
-    char msg[sizeof v->err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    hpf_err_field(v->err, HPF_ECONFLICT, "", rule, "%s", msg);
-    v->have = true;
-    v->best = day;
-}
 
 static int load_entries(vx *v)
 {
@@ -620,16 +600,18 @@ static void check_one(vx *v, const hpf_checkpoint *cp, const char *day_s, int64_
             hpf_checkpoint_day_of(at))
             d = hpf_checkpoint_day_of(at);
         char ds[11];
-        problem(v, d < cp->day ? d : cp->day, "audit.checkpoint_missing",
-                "no checkpoint covers entries seq %lld..%lld (from %s), while %s is checkpointed: "
-                "a checkpoint was deleted",
-                (long long)*expect, (long long)cp->first_seq - 1, hpf_day_fmt(ds, d), day_s);
+        hpf_problem(
+            &v->pr, d < cp->day ? d : cp->day, "audit.checkpoint_missing",
+            "no checkpoint covers entries seq %lld..%lld (from %s), while %s is checkpointed: "
+            "a checkpoint was deleted",
+            (long long)*expect, (long long)cp->first_seq - 1, hpf_day_fmt(ds, d), day_s);
     } else if (cp->first_seq < *expect || cp->day <= *prev_day || cp->leaves < 1 ||
                cp->leaves != cp->last_seq - cp->first_seq + 1) {
-        problem(v, cp->day, "audit.checkpoint_range",
-                "checkpoint of %s (seq %lld..%lld, %lld leaves) overlaps the one before or is out "
-                "of order: a checkpoint was inserted or changed",
-                day_s, (long long)cp->first_seq, (long long)cp->last_seq, (long long)cp->leaves);
+        hpf_problem(
+            &v->pr, cp->day, "audit.checkpoint_range",
+            "checkpoint of %s (seq %lld..%lld, %lld leaves) overlaps the one before or is out "
+            "of order: a checkpoint was inserted or changed",
+            day_s, (long long)cp->first_seq, (long long)cp->last_seq, (long long)cp->leaves);
     }
     if (cp->last_seq + 1 > *expect)
         *expect = cp->last_seq + 1;
@@ -641,8 +623,8 @@ static void check_one(vx *v, const hpf_checkpoint *cp, const char *day_s, int64_
     hpf_merkle_init(&x.m, v->sm3);
     hpf_err e = HPF_ERR_INIT;
     if (scan(v->db, cp->first_seq, cp->last_seq, false, root_row, &x, &e) < 0) {
-        problem(v, cp->day, "audit.checkpoint_root",
-                "checkpoint of %s: cannot read its entries: %s", day_s, e.msg);
+        hpf_problem(&v->pr, cp->day, "audit.checkpoint_root",
+                    "checkpoint of %s: cannot read its entries: %s", day_s, e.msg);
     } else {
         unsigned char root[HPF_SM3_LEN];
         char hex[65];
@@ -650,12 +632,13 @@ static void check_one(vx *v, const hpf_checkpoint *cp, const char *day_s, int64_
         hpf_hex(hex, root, sizeof root);
         v->st->leaves += x.m.leaves;
         if (x.m.leaves != cp->leaves || x.gap || strcmp(hex, cp->root) != 0)
-            problem(v, cp->day, "audit.checkpoint_root",
-                    "checkpoint of %s (seq %lld..%lld): its root %.16s... does not recompute from "
-                    "the chain (%lld entries give %.16s...): the checkpoint or its entries were "
-                    "changed",
-                    day_s, (long long)cp->first_seq, (long long)cp->last_seq, cp->root,
-                    (long long)x.m.leaves, hex);
+            hpf_problem(
+                &v->pr, cp->day, "audit.checkpoint_root",
+                "checkpoint of %s (seq %lld..%lld): its root %.16s... does not recompute from "
+                "the chain (%lld entries give %.16s...): the checkpoint or its entries were "
+                "changed",
+                day_s, (long long)cp->first_seq, (long long)cp->last_seq, cp->root,
+                (long long)x.m.leaves, hex);
     }
 
     /* The signature. */
@@ -663,13 +646,13 @@ static void check_one(vx *v, const hpf_checkpoint *cp, const char *day_s, int64_
     char text[256];
     hpf_checkpoint_text(cp, text, sizeof text);
     if (!k->key)
-        problem(v, cp->day, "audit.checkpoint_signature",
-                "checkpoint of %s: its signature cannot be checked: %s", day_s, k->why);
+        hpf_problem(&v->pr, cp->day, "audit.checkpoint_signature",
+                    "checkpoint of %s: its signature cannot be checked: %s", day_s, k->why);
     else if (hpf_sm2_verify(k->key, text, strlen(text), cp->signature, &e) < 0)
-        problem(v, cp->day, "audit.checkpoint_signature",
-                "checkpoint of %s: its signature does not verify with centre key %s: the "
-                "checkpoint was changed",
-                day_s, cp->key_id);
+        hpf_problem(&v->pr, cp->day, "audit.checkpoint_signature",
+                    "checkpoint of %s: its signature does not verify with centre key %s: the "
+                    "checkpoint was changed",
+                    day_s, cp->key_id);
 
     /* Its entry in the chain. */
     char ymd[9], want[512];
@@ -691,16 +674,18 @@ static void check_one(vx *v, const hpf_checkpoint *cp, const char *day_s, int64_
             continue; /* a second entry for the day stays unmatched: reported below */
         seen = en->matched = true;
         if (strcmp(en->payload, want) != 0)
-            problem(v, cp->day, "audit.checkpoint_entry",
-                    "checkpoint of %s differs from its chain entry seq %lld: the checkpoint was "
-                    "changed",
-                    day_s, (long long)en->seq);
+            hpf_problem(
+                &v->pr, cp->day, "audit.checkpoint_entry",
+                "checkpoint of %s differs from its chain entry seq %lld: the checkpoint was "
+                "changed",
+                day_s, (long long)en->seq);
     }
     if (!seen)
-        problem(v, cp->day, "audit.checkpoint_entry",
-                "checkpoint of %s has no chain entry: it was written outside the checkpoint job "
-                "(inserted)",
-                day_s);
+        hpf_problem(
+            &v->pr, cp->day, "audit.checkpoint_entry",
+            "checkpoint of %s has no chain entry: it was written outside the checkpoint job "
+            "(inserted)",
+            day_s);
 }
 
 #define CP_COLS                                                                                    \
@@ -727,6 +712,7 @@ static void read_cp(hpf_stmt *st, hpf_checkpoint *cp)
 int hpf_checkpoint_verify(hpf_db *db, hpf_checkpoint_stats *stats, hpf_err *err)
 {
     vx v = {.db = db, .st = stats, .err = err, .sm3 = hpf_sm3_new()};
+    v.pr = (hpf_problems){.err = err, .count = &stats->problems};
     hpf_checkpoint *page = hpf_xcalloc(1000, sizeof *page);
     int64_t expect = 1, after = INT64_MIN;
     hpf_day prev_day = 0;
@@ -771,8 +757,8 @@ int hpf_checkpoint_verify(hpf_db *db, hpf_checkpoint_stats *stats, hpf_err *err)
         if (hpf_day_parse_compact(&d, ymd) < 0)
             d = 0;
         char ds[11];
-        problem(
-            &v, d, "audit.checkpoint_missing",
+        hpf_problem(
+            &v.pr, d, "audit.checkpoint_missing",
             "chain entry seq %lld records the checkpoint of %s, which audit_checkpoint does not "
             "hold (deleted)",
             (long long)en->seq, d ? hpf_day_fmt(ds, d) : ymd);
@@ -787,7 +773,7 @@ int hpf_checkpoint_verify(hpf_db *db, hpf_checkpoint_stats *stats, hpf_err *err)
     hpf_sm3_free(v.sm3);
     if (rc < 0)
         return rc;
-    return v.have ? HPF_ECONFLICT : 0;
+    return v.pr.have ? HPF_ECONFLICT : 0;
 }
 
 /* ---- verification codes ---- */
