@@ -14,11 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#define AUDIT_SUBMITTED "approval.submitted" /* event on approval: a request was stored */
-#define AUDIT_DECIDED   "approval.decided"   /* event on approval: approved/rejected/withdrawn */
-#define SIGN_TAG        "hpf-approval/1"
-#define REASON_MAX      500 /* characters (bytes of UTF-8) of a rejection's reason */
-#define NOTE_MAX        500
+#define SIGN_TAG   "hpf-approval/1"
+#define REASON_MAX 500 /* characters (bytes of UTF-8) of a rejection's reason */
+#define NOTE_MAX   500
 
 /* ---- the kinds ----
  * Adding a kind is one entry in `kinds` below: how to find its scope, how to check it, how to
@@ -696,19 +694,6 @@ int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, 
 
 /* ---- submit ---- */
 
-static int audit_submitted(hpf_db *db, const hpf_actor *maker, int64_t id, const char *kind,
-                           const char *ref, const char *employer, const char *hash,
-                           const char *made_at, hpf_err *err)
-{
-    hpf_buf b = HPF_BUF_INIT;
-    /* ref is 8..64 of [A-Za-z0-9_-], employer digits: nothing to escape. */
-    hpf_buf_printf(&b, "approval/1|%lld|%s|%s|%s|%s|%lld|%s", (long long)id, kind, ref, employer,
-                   hash, (long long)maker->user_id, made_at);
-    int rc = hpf_audit_event(db, maker->user_id, AUDIT_SUBMITTED, "approval", id, b.data, err);
-    hpf_buf_cleanup(&b);
-    return rc;
-}
-
 /* Store `payload` (stolen) as a pending request of `kind` by `actor` under the business key
  * `ref`, after the kind's checks; or find the request already stored under that key. */
 static int submit(hpf_svc *svc, const hpf_actor *actor, const char *kind_name, const char *ref,
@@ -791,9 +776,7 @@ static int submit(hpf_svc *svc, const hpf_actor *actor, const char *kind_name, c
             rc = hpf_err_set(err, HPF_EBUSY, "a concurrent request used this Idempotency-Key");
         if (rc < 0)
             goto end;
-        const char *acct = jstr(payload, "employer");
-        if ((rc = audit_submitted(db, actor, id, k->name, ref, scope && acct ? acct : "", hash,
-                                  made_at, err)) < 0)
+        if ((rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_APPROVAL_SUBMITTED, id, err)) < 0)
             goto end;
     }
     rc = load(db, actor, id, out, err);
@@ -842,25 +825,6 @@ int hpf_policy_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_policy *p,
 }
 
 /* ---- decide ---- */
-
-static int audit_decided(hpf_db *db, int64_t actor, const hpf_approval *a, const char *decision,
-                         const char *decided_at, const char *key_id, const char *sig,
-                         const char *reason, const char *result, hpf_err *err)
-{
-    char rh[65] = "", xh[65] = "";
-    hpf_buf b = HPF_BUF_INIT;
-    if (reason)
-        hpf_sm3_hex(rh, reason, strlen(reason));
-    if (result)
-        hpf_sm3_hex(xh, result, strlen(result));
-    /* Free text (the reason) and the result enter as their SM3: hex, nothing to escape. */
-    hpf_buf_printf(&b, "approval-decision/1|%lld|%s|%s|%lld|%lld|%s|%s|%s|%s|%s|%s",
-                   (long long)a->id, a->kind, a->request_hash, (long long)a->maker_id,
-                   (long long)actor, decision, decided_at, key_id, sig, rh, xh);
-    int rc = hpf_audit_event(db, actor, AUDIT_DECIDED, "approval", a->id, b.data, err);
-    hpf_buf_cleanup(&b);
-    return rc;
-}
 
 /* Open the decision: load the approval for `actor` (locking its employer first, so that
  * decisions on one employer queue like its remittances), and check that it is still pending. */
@@ -999,8 +963,7 @@ int hpf_approval_decide(hpf_svc *svc, const hpf_actor *actor, int64_t id, bool a
     }
     if ((rc = write_decision(db, &a, decision, actor->user_id, decided_at, reason, sig, key_id,
                              result, err)) < 0 ||
-        (rc = audit_decided(db, actor->user_id, &a, decision, decided_at, key_id, sig, reason,
-                            result, err)) < 0)
+        (rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_APPROVAL_DECIDED, a.id, err)) < 0)
         goto end;
     hpf_approval_cleanup(&a);
     if ((rc = load(db, actor, id, out, err)) < 0 || (rc = verify(db, out, err)) < 0)
@@ -1039,8 +1002,7 @@ int hpf_approval_withdraw(hpf_svc *svc, const hpf_actor *actor, int64_t id, hpf_
     now_utc(decided_at);
     if ((rc = write_decision(db, &a, "withdrawn", 0, decided_at, NULL, NULL, NULL, NULL, err)) <
             0 ||
-        (rc = audit_decided(db, actor->user_id, &a, "withdrawn", decided_at, "", "", NULL, NULL,
-                            err)) < 0)
+        (rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_APPROVAL_DECIDED, a.id, err)) < 0)
         goto end;
     hpf_approval_cleanup(&a);
     if ((rc = load(db, actor, id, out, err)) < 0 || (rc = verify(db, out, err)) < 0)

@@ -189,6 +189,22 @@ static void canon_user(canon *c, hpf_stmt *st)
     PII(7);
 }
 
+/* A maker-checker request (service/approval.c): free text, the request and its result enter as
+ * digests (they may be long, and a reason may name a person). */
+#define APPROVAL_SEL                                                                               \
+    "SELECT a.id, a.kind, a.ref, COALESCE(e.account_no, ''), a.request_hash, a.maker_id,"          \
+    " a.made_at, a.status, COALESCE(a.checker_id, 0), COALESCE(a.decided_at, ''),"                 \
+    " COALESCE(a.reason, ''), COALESCE(a.signature, ''), COALESCE(a.key_id, ''),"                  \
+    " COALESCE(a.result, ''), a.payload FROM approval a"                                           \
+    " LEFT JOIN employer e ON e.id = a.scope_employer_id "
+
+static void canon_approval(canon *c, hpf_stmt *st)
+{
+    put(c->b, "approval/2", 10);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP, I64(5), SEP, TXT(6), SEP, TXT(7), SEP,
+        I64(8), SEP, TXT(9), SEP, PII(10), SEP, TXT(11), SEP, TXT(12), SEP, PII(13), SEP, PII(14);
+}
+
 #define REMIT_SEL                                                                                  \
     "SELECT r.id, r.serial, COALESCE(e.account_no, ''), r.kind, r.period, r.idem_key,"             \
     " r.request_hash, r.members, r.unit_total, r.indiv_total, r.total, r.posted_on,"               \
@@ -343,8 +359,10 @@ static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, HPF_AUDIT_ME
 static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, HPF_AUDIT_USER_PROTECTED,
                                          HPF_AUDIT_USER_DISABLED, HPF_AUDIT_USER_ENABLED, NULL};
 static const char *const remit_kinds[] = {HPF_AUDIT_REMITTANCE_POSTED, NULL};
+static const char *const approval_kinds[] = {HPF_AUDIT_APPROVAL_SUBMITTED,
+                                             HPF_AUDIT_APPROVAL_DECIDED, NULL};
 
-enum { T_EMPLOYER, T_MEMBER, T_USER, T_REMIT, NTYPES };
+enum { T_EMPLOYER, T_MEMBER, T_USER, T_APPROVAL, T_REMIT, NTYPES };
 
 static const rec_type types[NTYPES] = {
     [T_EMPLOYER] = {"employer", "employer", employer_kinds, EMPLOYER_SEL "WHERE id = ?",
@@ -360,6 +378,11 @@ static const rec_type types[NTYPES] = {
                 USER_SEL "WHERE u.id > ? AND u.id < ? ORDER BY u.id LIMIT ?",
                 ENTRIES_SQL("app_user"), canon_user,
                 "format|username|role|display_name|employer|member|disabled|password_hash"},
+    [T_APPROVAL] = {"approval", "approval", approval_kinds, APPROVAL_SEL "WHERE a.id = ?",
+                    APPROVAL_SEL "WHERE a.id > ? AND a.id < ? ORDER BY a.id LIMIT ?",
+                    ENTRIES_SQL("approval"), canon_approval,
+                    "format|kind|ref|employer|request_hash|maker|made_at|status|checker|"
+                    "decided_at|reason|signature|key_id|result|payload"},
     [T_REMIT] = {"remittance", "remittance", remit_kinds, REMIT_SEL "WHERE r.id = ?",
                  REMIT_SEL "WHERE r.id > ? AND r.id < ? ORDER BY r.id LIMIT ?",
                  ENTRIES_SQL("remittance"), NULL,

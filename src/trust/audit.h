@@ -48,6 +48,10 @@
  * service/member.c before the data is answered): event on member, payload
  * "read/1|fields|purpose|authorisation_id|channel". */
 #define HPF_AUDIT_MEMBER_READ "member.read"
+/* Maker-checker requests (service/approval.c): a snapshot when stored, and again when decided
+ * (approved, rejected, withdrawn). */
+#define HPF_AUDIT_APPROVAL_SUBMITTED "approval.submitted" /* record: approval */
+#define HPF_AUDIT_APPROVAL_DECIDED   "approval.decided"   /* record: approval */
 /* An administrator disabled or enabled a login (service/admin.c): record, a new snapshot of the
  * app_user row, whose `disabled` field changed. */
 #define HPF_AUDIT_USER_DISABLED "user.disabled"

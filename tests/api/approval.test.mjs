@@ -209,7 +209,11 @@ describe(`maker-checker on ${STORE}`, () => {
     assert.deepEqual(kinds, ['approval.submitted', 'approval.decided']);
     const decided = await one(`SELECT payload FROM audit_log WHERE kind = 'approval.decided' AND ref_id = ${ids.remit}`);
     const sig = await one(`SELECT signature FROM approval WHERE id = ${ids.remit}`);
-    assert.match(decided, new RegExp(`^approval-decision/1\\|${ids.remit}\\|remittance\\.post\\|[0-9a-f]{64}\\|\\d+\\|\\d+\\|approved\\|[^|]+\\|[0-9a-f]{16}\\|${sig}\\|\\|[0-9a-f]{64}$`));
+    // The decided snapshot of the request (docs/internals/audit.md): kind, key, employer, request
+    // hash, maker, made_at, status, checker, decided_at, reason digest, signature, key id, result
+    // and payload digests.
+    const row = (await one(`SELECT ref || ' ' || request_hash || ' ' || maker_id || ' ' || checker_id FROM approval WHERE id = ${ids.remit}`)).split(' ');
+    assert.match(decided, new RegExp(`^approval/2\\|remittance\\.post\\|${row[0]}\\|\\d{18}\\|${row[1]}\\|${row[2]}\\|[^|]+\\|approved\\|${row[3]}\\|[^|]+\\|\\|${sig}\\|[0-9a-f]{16}\\|sm3:[0-9a-f]{64}\\|sm3:[0-9a-f]{64}$`));
     // The posting itself is on the chain, by the checker, after the submit.
     const remId = await one(`SELECT id FROM remittance WHERE serial = '${ids.serial}'`);
     const seqs = await one(`SELECT (SELECT seq FROM audit_log WHERE kind = 'approval.submitted' AND ref_id = ${ids.remit}) || ',' || (SELECT seq FROM audit_log WHERE kind = 'remittance.posted' AND ref_id = ${remId}) || ',' || (SELECT seq FROM audit_log WHERE kind = 'approval.decided' AND ref_id = ${ids.remit})`);

@@ -98,7 +98,7 @@ describe(`the chain on ${STORE}`, () => {
     assert.match(r.stdout, OK_LINE);
     const [, entries, records, postings] = OK_LINE.exec(r.stdout).map(Number);
     assert.equal(entries, await count());
-    assert.equal(records, Number(await one("SELECT (SELECT count(*) FROM employer) + (SELECT count(*) FROM member) + (SELECT count(*) FROM app_user) + (SELECT count(*) FROM remittance)")));
+    assert.equal(records, Number(await one("SELECT (SELECT count(*) FROM employer) + (SELECT count(*) FROM member) + (SELECT count(*) FROM app_user) + (SELECT count(*) FROM remittance) + (SELECT count(*) FROM approval)")));
     assert.equal(postings, Number(await one('SELECT count(*) FROM posting')));
     // In parallel parts the counts are the same.
     const r2 = await auditVerify([...clean.args, '--jobs', '3']);
@@ -221,11 +221,16 @@ async function targets() {
     voucherId: Number(await one(`SELECT voucher_id FROM remittance WHERE id = ${remId}`)),
     postings: (await one(`SELECT id FROM posting WHERE remittance_id = ${remId} ORDER BY id`)).split('\n').map(Number),
     memberId: Number(await one('SELECT min(id) FROM member')),
+    apprId: Number(await one('SELECT max(id) FROM approval')),
+    apprSeq: Number(await one("SELECT seq FROM audit_log WHERE kind = 'approval.decided' AND ref_id = (SELECT max(id) FROM approval)")),
   };
 }
 
 // [name, stores, forgery (targets => sql, may be async), expected first problem]
 const forgeries = [
+  ['a decided maker-checker request changed (when it was made)', ['sqlite', 'postgres'],
+    (t) => `${STORE === 'postgres' ? 'ALTER TABLE approval DISABLE TRIGGER USER;' : 'DROP TRIGGER approval_decide;'} UPDATE approval SET made_at = '2026-01-01T00:00:00Z' WHERE id = ${t.apprId};`,
+    (t) => new RegExp(`^entry seq ${t.apprSeq} \\(approval\\.decided\\): approval remittance\\.post \\(id ${t.apprId}\\) differs from its audited record in made_at: audited '[^']+', now '2026-01-01T00:00:00Z'`)],
   ['a field of an audit entry changed (its actor)', ['sqlite', 'postgres'],
     (t) => `UPDATE audit_log SET actor = 99 WHERE seq = ${t.remSeq};`,
     (t) => new RegExp(`^entry seq ${t.remSeq} \\(remittance\\.posted, remittance id ${t.remId}\\) does not match its hash: a field of the entry was changed`)],
