@@ -296,7 +296,10 @@ describe(`(c) a moved or changed ciphertext on ${STORE}`, () => {
         assert.equal(res.json.type, 'urn:hpf:problem:internal');
         // Nothing of the row, the field or the crypto reaches the client.
         for (const leak of [m.acct, field, 'f1.', 'integrity', 'tamper']) assert.ok(!res.text.includes(leak), `${leak} in ${res.text}`);
-        assert.match(srv.stderr(), new RegExp(`"event":"security\\.field_tampered","msg":"member ${m.acct}: the stored ${field} fails its integrity check`));
+        // The server writes its log line before the answer, but the pipe may deliver it after.
+        const logged = new RegExp(`"event":"security\\.field_tampered","msg":"member ${m.acct}: the stored ${field} fails its integrity check`);
+        for (let i = 0; i < 40 && !logged.test(srv.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.match(srv.stderr(), logged);
       }
       const emp = (await forged.sql(`SELECT e.account_no FROM employer e JOIN member m ON m.employer_id = e.id WHERE m.id = ${B.id}`)).trim();
       assert.equal((await op.get(`/api/v1/employers/${emp}/members?limit=200`)).status, 500, 'no partial page');
