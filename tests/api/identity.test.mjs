@@ -211,8 +211,13 @@ describe('members: password, then an SMS code through the outbox and hpf-sim', (
     const ok = await c.post('/api/v1/session/otp', { challenge: res.json.challenge, code: await smsCode(srv, res.json.challenge) });
     assert.equal(ok.status, 201);
     assert.equal((await c.get('/api/v1/session')).status, 200);
-    await new Promise((r) => setTimeout(r, 300)); // the log line is written after the answer
-    const lines = (srv.stdout() + srv.stderr()).split('\n').filter((l) => l.includes('"route"'));
+    // The access line is written after the answer: wait for it.
+    let lines = [];
+    for (let i = 0; i < 60; i++) {
+      lines = (srv.stdout() + srv.stderr()).split('\n').filter((l) => l.includes('"route"'));
+      if (lines.some((l) => /"user":"member#\d+"/.test(l))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.ok(lines.some((l) => /"user":"member#\d+"/.test(l)), 'a member line in the access log');
     assert.ok(!lines.some((l) => l.includes(m.username)), `the resident ID ${m.username} is in the access log`);
   });
