@@ -417,6 +417,21 @@ static int totp_verify(const hpf_svc *svc, hpf_db *db, int64_t user_id, const ch
 /* Open a session of `user_id` whose second factor was proven now, resetting its throttle and
  * appending session.login; sets out->token and out->csrf. One transaction (a savepoint when the
  * caller has one open). */
+/* End a login's transaction: commit it when rc is 0 and `keep`, else roll it back; on failure
+ * no token or CSRF secret of a session that was not committed stays in `out`. */
+static int end_login_tx(hpf_db *db, int rc, bool keep, hpf_login_result *out, hpf_err *err)
+{
+    if (rc == 0 && keep)
+        rc = hpf_db_commit(db, err);
+    if (rc < 0 || !keep)
+        hpf_db_rollback(db);
+    if (rc < 0) {
+        hpf_wipe(out->token, sizeof out->token);
+        hpf_wipe(out->csrf, sizeof out->csrf);
+    }
+    return rc;
+}
+
 static int open_session(hpf_svc *svc, hpf_db *db, int64_t user_id, const char *key,
                         hpf_login_result *out, hpf_err *err)
 {
@@ -458,14 +473,7 @@ static int open_session(hpf_svc *svc, hpf_db *db, int64_t user_id, const char *k
         rc = throttle_reset(db, key, err);
     if (rc == 0)
         rc = hpf_audit_session(db, user_id, HPF_AUDIT_SESSION_LOGIN, user_id, th, err);
-    if (rc == 0)
-        rc = hpf_db_commit(db, err);
-    if (rc < 0) {
-        hpf_db_rollback(db);
-        hpf_wipe(out->token, sizeof out->token);
-        hpf_wipe(out->csrf, sizeof out->csrf);
-    }
-    return rc;
+    return end_login_tx(db, rc, true, out, err);
 }
 
 /* The member's mobile number on file ("" when none) for the login `user_id`. */
@@ -663,15 +671,8 @@ int hpf_auth_login(hpf_svc *svc, const char *username, const char *password, con
     rc = totp_verify(svc, db, user_id, totp, &ok, err);
     if (rc == 0 && ok)
         rc = open_session(svc, db, user_id, key, out, err);
-    if (rc == 0 && ok)
-        rc = hpf_db_commit(db, err);
-    else
-        hpf_db_rollback(db);
-    if (rc < 0) {
-        hpf_wipe(out->token, sizeof out->token);
-        hpf_wipe(out->csrf, sizeof out->csrf);
+    if ((rc = end_login_tx(db, rc, ok, out, err)) < 0)
         return rc;
-    }
     if (!ok)
         return attempt_failed(svc, db, key, user_id, failures, bad_credentials(err));
     actor->factor_at = (int64_t)time(NULL);
@@ -798,14 +799,8 @@ int hpf_auth_otp(hpf_svc *svc, const char *challenge, const char *code, const ch
             }
         }
     }
-    if (rc == 0)
-        rc = hpf_db_commit(db, err);
-    if (rc < 0) {
-        hpf_db_rollback(db);
-        hpf_wipe(out->token, sizeof out->token);
-        hpf_wipe(out->csrf, sizeof out->csrf);
+    if ((rc = end_login_tx(db, rc, true, out, err)) < 0)
         return rc;
-    }
     if (!right)
         return attempt_failed(svc, db, key, user_id, failures, otp_invalid(err, "wrong code"));
     return 0;
