@@ -881,7 +881,6 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Raw SM3 speed on this machine now, in bytes/s: one 64 MiB buffer hashed once. */
 /* One core's SM3 speed on this machine now: the best of five passes over 16 MiB already in
  * memory (the best, because a pass can only be slowed by other work, never sped up). */
 static double sm3_raw_speed(void)

@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "store/driver.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,17 @@ static void sq_close(hpf_db *d)
     free(db);
 }
 
+/* Process-wide settings, before the library's first use: no memory statistics (they take a
+ * global mutex on every allocation, which parallel readers then queue on). */
+static void sq_configure(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_connect(hpf_db **out, const char *path, hpf_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sq_configure);
     sq_db *db = hpf_xcalloc(1, sizeof *db);
     db->base.ops = &hpf_sqlite_ops;
     int rc = sqlite3_open_v2(

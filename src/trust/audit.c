@@ -275,34 +275,83 @@ static char *digits(char tmp[24], int64_t v)
     return p;
 }
 
-/* One posting: id|member_id|biz_date|kind|period|amount|unit|indiv|balance_after|voucher_id|
- * reversal_of, then a newline. The hot loop of the verifier: integers go straight to a line
- * buffer; the two text columns take the general path. */
-static void block_posting(ledger_block *k, hpf_stmt *st, int64_t *bytes)
+/* A posting line the long way: any date or kind, through the escaping writers. */
+static void block_posting_general(ledger_block *k, hpf_stmt *st)
 {
     hpf_buf *b = &k->postings;
-    char line[12 * 24], tmp[24];
-    size_t n = 0;
-    int64_t amount = hpf_stmt_i64(st, 6);
     for (int col = 1; col <= 11; col++) {
-        if (col == 3 || col == 4) {
-            put(b, line, n);
-            n = 0;
-            if (col == 3)
-                put_date(b, hpf_stmt_text(st, col));
-            else
-                put_text(b, hpf_stmt_text(st, col));
-        } else {
-            char *d = digits(tmp, hpf_stmt_i64(st, col));
-            size_t dn = (size_t)(tmp + sizeof tmp - d);
-            memcpy(line + n, d, dn);
-            n += dn;
-        }
-        line[n++] = col == 11 ? '\n' : '|';
+        if (col == 3)
+            put_date(b, hpf_stmt_text(st, col));
+        else if (col == 4)
+            put_text(b, hpf_stmt_text(st, col));
+        else
+            put_i64(b, hpf_stmt_i64(st, col));
+        put(b, col == 11 ? "\n" : "|", 1);
     }
-    put(b, line, n);
+}
+
+/* A short text that needs no escape, copied to out; false when it is long or needs one. */
+static bool plain_text(char *out, size_t cap, const char *s, size_t *n)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i == cap || c < 0x20 || c == 0x7f || c == '\\' || c == '|' || c == ';' || c == ',')
+            return false;
+        out[i] = (char)c;
+    }
+    *n = i;
+    return true;
+}
+
+/* A date in its canonical YYYYMMDD, into out[8]; false when it has another shape. */
+static bool plain_date(char out[8], const char *s)
+{
+    static const char shape[] = "DDDD-DD-DD";
+    size_t i = 0;
+    for (; shape[i] && s[i]; i++)
+        if (shape[i] == 'D' ? s[i] < '0' || s[i] > '9' : s[i] != '-')
+            return false;
+    if (shape[i] || s[i])
+        return false;
+    memcpy(out, s, 4);
+    memcpy(out + 4, s + 5, 2);
+    memcpy(out + 6, s + 8, 2);
+    return true;
+}
+
+/* One posting: id|member_id|biz_date|kind|period|amount|unit|indiv|balance_after|voucher_id|
+ * reversal_of, then a newline. The hot loop of the verifier: the line is built on the stack and
+ * added at once; a date or kind of an unusual shape takes the general path. */
+static void block_posting(ledger_block *k, hpf_stmt *st, int64_t *bytes)
+{
+    enum { KIND_MAX = 32 };
+    hpf_buf *b = &k->postings;
+    char line[11 * 21 + 8 + KIND_MAX], date[8], kind[KIND_MAX], tmp[24];
+    size_t n = 0, kn = 0;
+    if (!plain_date(date, hpf_stmt_text(st, 3)) ||
+        !plain_text(kind, KIND_MAX, hpf_stmt_text(st, 4), &kn)) {
+        block_posting_general(k, st);
+    } else {
+        for (int col = 1; col <= 11; col++) {
+            if (col == 3) {
+                memcpy(line + n, date, 8);
+                n += 8;
+            } else if (col == 4) {
+                memcpy(line + n, kind, kn);
+                n += kn;
+            } else {
+                char *d = digits(tmp, hpf_stmt_i64(st, col));
+                size_t dn = (size_t)(tmp + sizeof tmp - d);
+                memcpy(line + n, d, dn);
+                n += dn;
+            }
+            line[n++] = col == 11 ? '\n' : '|';
+        }
+        put(b, line, n);
+    }
     k->count++;
-    if (__builtin_add_overflow(k->sum, amount, &k->sum))
+    if (__builtin_add_overflow(k->sum, hpf_stmt_i64(st, 6), &k->sum))
         k->overflow = true;
     if (b->len >= FLUSH_AT)
         block_flush(k, bytes);
@@ -390,6 +439,22 @@ static const rec_type types[NTYPES] = {
                  "indiv_total|total|posted_on|created_by|voucher_no|voucher_date|voucher_template|"
                  "voucher_summary|voucher_lines|postings|postings_amount|postings_digest"},
 };
+
+/* The order of problems (hpf_problems): the order a single pass in chain order notes them in,
+ * so that a verification in parts reports the same first problem. An entry's problems come by
+ * seq, and at one seq: a gap, link or head problem, then the entry's own hash, then the genesis
+ * marks, then the record the entry snapshots. Problems outside the chain (rows with no entry)
+ * come after all of them, by record type, then the ledger orphans; within a type, by id. */
+enum { P_LINK, P_HASH, P_GENESIS, P_RECORD };
+#define ORDER_OUTSIDE (INT64_MAX - 16)
+static int64_t at_seq(int64_t seq, int phase)
+{
+    return seq >= 0 && seq < ORDER_OUTSIDE / 4 ? seq * 4 + phase : ORDER_OUTSIDE - 1;
+}
+static int64_t outside(int type)
+{
+    return ORDER_OUTSIDE + type; /* NTYPES: the ledger orphans */
+}
 
 static const rec_type *type_of_kind(const char *kind)
 {
@@ -803,6 +868,32 @@ static void cur_close(cursor *c)
     c->st = NULL;
 }
 
+/* What one part read of the chain, in its range lo <= seq < hi: its first row (seq and stored
+ * prev_hash) and its last (seq and stored hash); seq 0 when the range held none. */
+typedef struct chain_span {
+    int64_t lo, hi;
+    int64_t first, last;
+    char first_prev[65], last_hash[65];
+    bool genesis; /* seq 1 is the genesis entry */
+} chain_span;
+
+/* Entries after `last` up to `seq` are missing. */
+static void chain_gap(hpf_problems *pr, int64_t last, int64_t seq)
+{
+    hpf_problem(pr, at_seq(last + 1, P_LINK), "audit.entry_missing",
+                "entry seq %lld is missing: the chain jumps from seq %lld to seq %lld (entries "
+                "were deleted)",
+                (long long)last + 1, (long long)last, (long long)seq);
+}
+
+static void chain_break(hpf_problems *pr, int64_t seq)
+{
+    hpf_problem(pr, at_seq(seq, P_LINK), "audit.chain_link",
+                "the hash chain breaks at seq %lld: its prev_hash is not the hash of seq %lld "
+                "(entries were reordered, inserted or deleted)",
+                (long long)seq, (long long)seq - 1);
+}
+
 typedef struct vx {
     hpf_db *db;
     hpf_audit_stats *stats;
@@ -811,43 +902,42 @@ typedef struct vx {
     hpf_buf now;  /* a payload recomputed from the rows */
     hpf_buf held; /* the latest snapshot payload of one record */
     hpf_buf tmp;
-    hpf_problems pr; /* ordered by seq; INT64_MAX for a problem outside the chain */
+    hpf_problems pr; /* ordered by at_seq and outside */
     int64_t marks[NTYPES], mark_posting, mark_voucher;
 } vx;
 
-/* The chain: seq without gaps, each prev_hash the hash before it, each hash its content. */
-static int verify_chain(vx *v, int64_t *genesis_seen)
+/* The chain rows lo <= seq < hi of one part: each row's hash is its content, and links to the
+ * row before it in the range. The first row's link, and where the chain ends, are checked when
+ * the parts are joined (chain_join). */
+static int verify_chain(vx *v, chain_span *cs)
 {
     cursor cu;
     hpf_sm3 *sm3 = v->c.sm3;
     unsigned char prev_raw[HPF_SM3_LEN];
-    char prev[65] = ZERO_HASH, hash[65];
-    int64_t expect = 1;
+    char hash[65];
     int rc;
-    *genesis_seen = 0;
+    cs->first = cs->last = 0;
+    cs->genesis = false;
     cur_init(&cu, v->db,
              "SELECT seq, at, actor, kind, ref_table, ref_id, payload, prev_hash, hash"
              " FROM audit_log WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?",
-             1, INT64_MIN, INT64_MAX, &v->stats->rows);
+             1, cs->lo, cs->hi, &v->stats->rows);
     while ((rc = cur_next(&cu, v->err)) == 1) {
         hpf_stmt *st = cu.st;
         int64_t seq = hpf_stmt_i64(st, 0);
         const char *kind = hpf_stmt_text(st, 3), *ref_table = hpf_stmt_text(st, 4);
         const char *payload = hpf_stmt_text(st, 6), *stored_prev = hpf_stmt_text(st, 7);
+        const char *stored = hpf_stmt_text(st, 8);
         int64_t ref_id = hpf_stmt_i64(st, 5);
         v->stats->entries++;
-        if (seq != expect)
-            hpf_problem(
-                &v->pr, expect, "audit.entry_missing",
-                "entry seq %lld is missing: the chain jumps from seq %lld to seq %lld (entries "
-                "were deleted)",
-                (long long)expect, (long long)expect - 1, (long long)seq);
-        else if (strcmp(stored_prev, prev) != 0)
-            hpf_problem(
-                &v->pr, seq, "audit.chain_link",
-                "the hash chain breaks at seq %lld: its prev_hash is not the hash of seq %lld "
-                "(entries were reordered, inserted or deleted)",
-                (long long)seq, (long long)seq - 1);
+        if (!cs->first) {
+            cs->first = seq;
+            snprintf(cs->first_prev, sizeof cs->first_prev, "%s", stored_prev);
+        } else if (seq != cs->last + 1) {
+            chain_gap(&v->pr, cs->last, seq);
+        } else if (strcmp(stored_prev, cs->last_hash) != 0) {
+            chain_break(&v->pr, seq);
+        }
         if (!unhex(prev_raw, stored_prev))
             memset(prev_raw, 0xff, sizeof prev_raw); /* cannot match any real chain */
         hpf_buf_reset(&v->tmp);
@@ -855,46 +945,26 @@ static int verify_chain(vx *v, int64_t *genesis_seen)
                     ref_table, ref_id, payload, strlen(payload));
         entry_hash(sm3, &v->tmp, hash);
         v->stats->bytes += (int64_t)v->tmp.len;
-        if (strcmp(hash, hpf_stmt_text(st, 8)) != 0)
+        if (strcmp(hash, stored) != 0)
             hpf_problem(
-                &v->pr, seq, "audit.entry_hash",
+                &v->pr, at_seq(seq, P_HASH), "audit.entry_hash",
                 "entry seq %lld (%s, %s id %lld) does not match its hash: a field of the entry "
                 "was changed",
                 (long long)seq, kind, ref_table, (long long)ref_id);
         if (seq == 1 && !strcmp(kind, GENESIS)) {
-            *genesis_seen = 1;
+            cs->genesis = true;
             hpf_buf_reset(&v->held);
             put(&v->held, payload, strlen(payload));
         }
-        const char *h = hpf_stmt_text(st, 8);
-        size_t hn = strnlen(h, sizeof prev - 1);
-        memcpy(prev, h, hn);
-        prev[hn] = '\0';
-        expect = seq + 1;
+        snprintf(cs->last_hash, sizeof cs->last_hash, "%s", stored);
+        cs->last = seq;
     }
     cur_close(&cu);
-    if (rc < 0)
-        return rc;
-    snprintf(v->stats->head, sizeof v->stats->head, "%s", prev);
-
-    hpf_stmt *st;
-    rc = hpf_db_prepare(v->db, &st, "SELECT seq, hash FROM audit_head WHERE id = 1", v->err);
-    if (rc < 0)
-        return rc;
-    rc = hpf_stmt_step(st, v->err);
-    if (rc == 1 && (hpf_stmt_i64(st, 0) != expect - 1 || strcmp(hpf_stmt_text(st, 1), prev)))
-        hpf_problem(&v->pr, expect, "audit.head",
-                    "the chain ends at seq %lld but its head says seq %lld with %s hash (the last "
-                    "entries were deleted, or the head was changed)",
-                    (long long)expect - 1, (long long)hpf_stmt_i64(st, 0),
-                    strcmp(hpf_stmt_text(st, 1), prev) ? "another" : "the same");
-    else if (rc == 0)
-        hpf_problem(&v->pr, expect, "audit.head", "the audit chain head is missing");
-    hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }
 
-/* The genesis entry holds the marks of audit_genesis; records up to a mark predate the chain. */
+/* The genesis entry holds the marks of audit_genesis; records up to a mark predate the chain.
+ * Every part loads the marks; the part that read seq 1 compares them. */
 static int verify_genesis(vx *v, bool genesis_seen)
 {
     hpf_stmt *st;
@@ -902,11 +972,8 @@ static int verify_genesis(vx *v, bool genesis_seen)
     int rc = genesis_payload(v->db, &v->now, v->err);
     if (rc < 0)
         return rc;
-    if (v->stats->entries > 0 && !genesis_seen)
-        hpf_problem(&v->pr, 1, "audit.genesis",
-                    "entry seq 1 is not the genesis entry of the chain");
-    else if (genesis_seen && strcmp(v->held.data, v->now.data) != 0)
-        hpf_problem(&v->pr, 1, "audit.genesis",
+    if (genesis_seen && strcmp(v->held.data, v->now.data) != 0)
+        hpf_problem(&v->pr, at_seq(1, P_GENESIS), "audit.genesis",
                     "entry seq 1 (%s) differs from the genesis marks of audit_genesis: the marks "
                     "were changed",
                     GENESIS);
@@ -1031,7 +1098,7 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
             return false;
         }
         record_name(t, row, NULL, id, name, sizeof name);
-        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+        hpf_problem(&v->pr, outside((int)(t - types)), "audit.record_unaudited",
                     "%s has no audit entry: it was written outside the audited path (inserted)",
                     name);
         return false;
@@ -1039,7 +1106,7 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
     if (!row) {
         record_name(t, NULL, seq ? v->held.data : NULL, id, name, sizeof name);
         int64_t at = seq ? seq : first_event_seq;
-        hpf_problem(&v->pr, at, "audit.record_missing",
+        hpf_problem(&v->pr, at_seq(at, P_RECORD), "audit.record_missing",
                     "entry seq %lld (%s) refers to %s, which does not exist (deleted, or the entry "
                     "was inserted)",
                     (long long)at, seq ? kind : "an event", name);
@@ -1056,7 +1123,7 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
     record_name(t, row, NULL, id, name, sizeof name);
     bool pii = !strncmp(was, "sm3:", 4) || !strncmp(is, "sm3:", 4) || !strncmp(was, "bidx:", 5) ||
                !strncmp(is, "bidx:", 5) || !strncmp(was, "m:", 2) || !strncmp(is, "m:", 2);
-    hpf_problem(&v->pr, seq, "audit.record_changed",
+    hpf_problem(&v->pr, at_seq(seq, P_RECORD), "audit.record_changed",
                 "entry seq %lld (%s): %s differs from its audited record in %s%s%s%s%s%s%s",
                 (long long)seq, kind, name, fname,
                 pii ? " (a personal field: values not shown)" : ": audited '", pii ? "" : was,
@@ -1066,7 +1133,7 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
 
 static void orphan_posting(vx *v, hpf_stmt *st)
 {
-    hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+    hpf_problem(&v->pr, outside(T_REMIT), "audit.record_unaudited",
                 "posting id %lld refers to remittance id %lld, which does not exist (inserted)",
                 (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
 }
@@ -1111,7 +1178,7 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
                 char name[96];
                 record_name(t, NULL, hpf_stmt_text(ent.st, 3), id, name, sizeof name);
                 hpf_problem(
-                    &v->pr, ent.key[1], "audit.entry_repeated",
+                    &v->pr, at_seq(ent.key[1], P_RECORD), "audit.entry_repeated",
                     "entry seq %lld (%s) repeats the creation of %s, written at seq %lld (an "
                     "entry was inserted)",
                     (long long)ent.key[1], ek, name, (long long)created);
@@ -1197,7 +1264,7 @@ static int verify_orphans(vx *v)
     hpf_stmt_bind_i64(st, 1, v->mark_posting);
     rc = hpf_stmt_step(st, v->err);
     if (rc == 1)
-        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+        hpf_problem(&v->pr, outside(NTYPES), "audit.record_unaudited",
                     "posting id %lld belongs to no audited business record (inserted)",
                     (long long)hpf_stmt_i64(st, 0));
     hpf_stmt_reset(st);
@@ -1213,43 +1280,67 @@ static int verify_orphans(vx *v)
     hpf_stmt_bind_i64(st, 1, v->mark_voucher);
     rc = hpf_stmt_step(st, v->err);
     if (rc == 1)
-        hpf_problem(&v->pr, INT64_MAX, "audit.record_unaudited",
+        hpf_problem(&v->pr, outside(NTYPES), "audit.record_unaudited",
                     "voucher %.24s (id %lld) belongs to no audited business record (inserted)",
                     hpf_stmt_text(st, 1), (long long)hpf_stmt_i64(st, 0));
     hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }
 
-/* ---- the verification, in parts ----
- * Part 0 checks the chain, the genesis marks, every record type but remittances and the ledger
- * orphans; every part checks the remittances (with their voucher lines and postings, the bulk
- * of the rows) in its own id range lo <= id < hi. Parts run on their own connections in
- * parallel; each reads the chain head first, and they go on only when all saw the same head
- * (every audited write moves it), so all parts read the same committed state. */
+/* ---- the verification, in chunks ----
+ * Every stream is cut into ranges, one per chunk: the chain by seq, each record type by id, and
+ * the remittances (with their voucher lines and postings, the bulk of the rows) at equal numbers
+ * of members. Chunk 0 also checks the ledger orphans. Workers, each on its own connection, take
+ * the next chunk until none is left (a worker on a slower processor simply takes fewer). Each
+ * worker reads the chain head first and they go on only when all saw the same head (every
+ * audited write moves it), so all read the same committed state. Joining the chunks checks where
+ * their chain ranges meet and where the chain ends; problems are ordered as one pass in chain
+ * order would meet them, so any number of workers reports the same first one. */
 
-typedef struct part {
-    hpf_store *store; /* parts of hpf_audit_verify_store take their thread's connection */
-    hpf_db *db;       /* part 0 of hpf_audit_verify: the caller's, in its read transaction */
+typedef struct chunk {
     int index;
-    int64_t lo, hi;
+    int64_t lo[NTYPES], hi[NTYPES]; /* each record type's id range */
+    chain_span span;
     hpf_audit_stats stats;
     hpf_err err;
-    int rc;
-    bool have;
-    int64_t best;
-    int64_t head_seq;
-    char head_hash[65];
-    struct plan *plan;
-} part;
+    bool have;    /* a problem is in err */
+    int64_t best; /* its order */
+} chunk;
 
-/* The gate where the parts meet after reading the head: part 0 waits until the others arrived,
- * then decides (1: go on, -1: stop) for all. */
+/* The work shared by the workers: the chunks, the next one to take, and the gate where the
+ * workers meet after reading the head (worker 0 decides for all: 1 go on, -1 stop). */
 typedef struct plan {
+    chunk *chunks;
+    int n;
+    int next;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int arrived;
     int decision;
+    int64_t head_seq; /* as worker 0 read it */
+    char head_hash[65];
 } plan;
+
+typedef struct worker {
+    plan *plan;
+    hpf_store *store;
+    hpf_db *db; /* worker 0: the caller's connection, in its read transaction */
+    int64_t head_seq;
+    char head_hash[65];
+    hpf_err err;
+    int rc;
+} worker;
+
+static void chunk_init(chunk *c, int index)
+{
+    *c = (chunk){.index = index, .err = HPF_ERR_INIT};
+    for (int t = 0; t < NTYPES; t++) {
+        c->lo[t] = INT64_MIN;
+        c->hi[t] = INT64_MAX;
+    }
+    c->span.lo = INT64_MIN;
+    c->span.hi = INT64_MAX;
+}
 
 static int read_head(hpf_db *db, int64_t *seq, char hash[65], hpf_err *err)
 {
@@ -1268,48 +1359,61 @@ static int read_head(hpf_db *db, int64_t *seq, char hash[65], hpf_err *err)
     return rc < 0 ? rc : 0;
 }
 
-static int run_part(part *p, hpf_db *db)
+/* One chunk; a database error goes to err. */
+static int run_chunk(chunk *c, hpf_db *db, hpf_err *err)
 {
-    vx v = {.db = db, .stats = &p->stats, .err = &p->err};
-    v.pr = (hpf_problems){.err = &p->err, .count = &p->stats.problems};
-    int64_t genesis_seen = 0;
-    snprintf(p->stats.head, sizeof p->stats.head, "%s", ZERO_HASH);
+    vx v = {.db = db, .stats = &c->stats, .err = err};
+    v.pr = (hpf_problems){.err = &c->err, .count = &c->stats.problems};
     v.c = (canon){.b = &v.now, .sm3 = hpf_sm3_new()};
-    int rc = 0;
-    if (p->index == 0)
-        rc = verify_chain(&v, &genesis_seen);
-    if (rc == 0) /* in other parts: only the marks (no entries seen, so nothing to compare) */
-        rc = verify_genesis(&v, genesis_seen != 0);
-    for (int t = 0; rc == 0 && p->index == 0 && t < NTYPES; t++)
-        if (t != T_REMIT)
-            rc = verify_type(&v, &types[t], INT64_MIN, INT64_MAX);
+    int rc = verify_chain(&v, &c->span);
     if (rc == 0)
-        rc = verify_type(&v, &types[T_REMIT], p->lo, p->hi);
-    if (rc == 0 && p->index == 0)
+        rc = verify_genesis(&v, c->span.genesis);
+    for (int t = 0; rc == 0 && t < NTYPES; t++)
+        rc = verify_type(&v, &types[t], c->lo[t], c->hi[t]);
+    if (rc == 0 && c->index == 0)
         rc = verify_orphans(&v);
-    p->stats.bytes += v.c.bytes;
+    c->stats.bytes += v.c.bytes;
     hpf_sm3_free(v.c.sm3);
     hpf_buf_cleanup(&v.now);
     hpf_buf_cleanup(&v.held);
     hpf_buf_cleanup(&v.tmp);
-    p->have = v.pr.have;
-    p->best = v.pr.best;
+    c->have = v.pr.have;
+    c->best = v.pr.best;
     return rc;
 }
 
-/* A part of hpf_audit_verify_store: its own connection and read transaction; waits for the
- * others at the head check. */
-static void *part_thread(void *arg)
+/* Take chunks until none is left or one fails. */
+static int run_chunks(plan *pl, hpf_db *db, hpf_err *err)
 {
-    part *p = arg;
-    plan *pl = p->plan;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        int i = pl->next < pl->n ? pl->next++ : -1;
+        pthread_mutex_unlock(&pl->mu);
+        if (i < 0)
+            return 0;
+        int rc = run_chunk(&pl->chunks[i], db, err);
+        if (rc < 0) {
+            pthread_mutex_lock(&pl->mu);
+            pl->next = pl->n; /* the others stop after their chunk */
+            pthread_mutex_unlock(&pl->mu);
+            return rc;
+        }
+    }
+}
+
+/* A worker of hpf_audit_verify_store: its own connection and read transaction; waits for the
+ * others at the head check. */
+static void *worker_thread(void *arg)
+{
+    worker *w = arg;
+    plan *pl = w->plan;
     hpf_db *db = NULL;
-    int rc = hpf_store_conn(p->store, &db, &p->err);
+    int rc = hpf_store_conn(w->store, &db, &w->err);
     if (rc == 0)
-        rc = hpf_db_begin_read(db, &p->err);
+        rc = hpf_db_begin_read(db, &w->err);
     if (rc == 0)
-        rc = read_head(db, &p->head_seq, p->head_hash, &p->err);
-    p->rc = rc;
+        rc = read_head(db, &w->head_seq, w->head_hash, &w->err);
+    w->rc = rc;
     pthread_mutex_lock(&pl->mu);
     pl->arrived++;
     pthread_cond_broadcast(&pl->cv);
@@ -1317,144 +1421,201 @@ static void *part_thread(void *arg)
         pthread_cond_wait(&pl->cv, &pl->mu);
     bool go = pl->decision > 0;
     pthread_mutex_unlock(&pl->mu);
-    if (p->rc == 0 && go)
-        p->rc = run_part(p, db);
+    if (w->rc == 0 && go)
+        w->rc = run_chunks(pl, db, &w->err);
     if (db)
         hpf_db_rollback(db);
     return NULL;
 }
 
-/* Fold the parts into one result: counts add up; the problem first in chain order wins (on a
- * tie, the lower part, which is the order a single pass would meet them in). */
-static int merge_parts(part *parts, int n, hpf_audit_stats *stats, hpf_err *err)
+/* The checks a single pass makes at the first row of each chunk's chain range, and at the end
+ * of the chain against its head. */
+static void chain_join(const plan *pl, hpf_problems *pr, hpf_audit_stats *stats)
+{
+    int64_t last = 0;
+    const char *last_hash = ZERO_HASH;
+    bool genesis = false;
+    for (int i = 0; i < pl->n; i++) {
+        const chain_span *cs = &pl->chunks[i].span;
+        genesis = genesis || cs->genesis;
+        if (!cs->first)
+            continue;
+        if (cs->first != last + 1)
+            chain_gap(pr, last, cs->first);
+        else if (strcmp(cs->first_prev, last_hash) != 0)
+            chain_break(pr, cs->first);
+        last = cs->last;
+        last_hash = cs->last_hash;
+    }
+    if (pl->head_seq < 0)
+        hpf_problem(pr, at_seq(last + 1, P_LINK), "audit.head", "the audit chain head is missing");
+    else if (pl->head_seq != last || strcmp(pl->head_hash, last_hash) != 0)
+        hpf_problem(pr, at_seq(last + 1, P_LINK), "audit.head",
+                    "the chain ends at seq %lld but its head says seq %lld with %s hash (the last "
+                    "entries were deleted, or the head was changed)",
+                    (long long)last, (long long)pl->head_seq,
+                    strcmp(pl->head_hash, last_hash) ? "another" : "the same");
+    if (stats->entries > 0 && !genesis)
+        hpf_problem(pr, at_seq(1, P_GENESIS), "audit.genesis",
+                    "entry seq 1 is not the genesis entry of the chain");
+    snprintf(stats->head, sizeof stats->head, "%s", last_hash);
+}
+
+/* Fold the chunks into one result: counts add up; the problem first in chain order wins (on a
+ * tie, the lower chunk: lower ids of the same type, as one pass would meet them). */
+static int merge_chunks(const plan *pl, hpf_audit_stats *stats, hpf_err *err)
 {
     memset(stats, 0, sizeof *stats);
-    snprintf(stats->head, sizeof stats->head, "%s", parts[0].stats.head);
-    const part *first = NULL;
-    for (int i = 0; i < n; i++) {
-        const part *p = &parts[i];
-        if (p->rc < 0) {
-            *err = p->err;
-            return p->rc;
+    hpf_err jerr = HPF_ERR_INIT;
+    hpf_problems join = {.err = &jerr, .count = &stats->problems};
+    const hpf_err *first = NULL;
+    int64_t best = 0;
+    for (int i = 0; i < pl->n; i++) {
+        const chunk *c = &pl->chunks[i];
+        stats->entries += c->stats.entries;
+        stats->records += c->stats.records;
+        stats->postings += c->stats.postings;
+        stats->uncovered += c->stats.uncovered;
+        stats->rows += c->stats.rows;
+        stats->bytes += c->stats.bytes;
+        stats->problems += c->stats.problems;
+        if (c->have && (!first || c->best < best)) {
+            first = &c->err;
+            best = c->best;
         }
-        stats->entries += p->stats.entries;
-        stats->records += p->stats.records;
-        stats->postings += p->stats.postings;
-        stats->uncovered += p->stats.uncovered;
-        stats->rows += p->stats.rows;
-        stats->bytes += p->stats.bytes;
-        stats->problems += p->stats.problems;
-        if (p->have && (!first || p->best < first->best))
-            first = p;
     }
+    chain_join(pl, &join, stats);
+    if (join.have && (!first || join.best < best))
+        first = &jerr;
     if (!first)
         return 0;
-    *err = first->err;
+    *err = *first;
     return HPF_ECONFLICT;
 }
 
 int hpf_audit_verify(hpf_db *db, hpf_audit_stats *stats, hpf_err *err)
 {
-    part p = {.db = db, .lo = INT64_MIN, .hi = INT64_MAX, .err = HPF_ERR_INIT};
-    p.rc = run_part(&p, db);
-    return merge_parts(&p, 1, stats, err);
+    chunk c;
+    chunk_init(&c, 0);
+    plan pl = {.chunks = &c, .n = 1};
+    int rc = read_head(db, &pl.head_seq, pl.head_hash, err);
+    if (rc == 0)
+        rc = run_chunk(&c, db, err);
+    return rc < 0 ? rc : merge_chunks(&pl, stats, err);
 }
 
-/* Postings per part below which one connection does it all (threads and connections cost more
- * than they save on a small database). */
+/* Postings per worker below which one connection does it all (threads and connections cost
+ * more than they save on a small database). */
 #define PARALLEL_MIN_POSTINGS 50000
+#define CHUNKS_PER_WORKER     4
 
-/* Where the parts' remittance ranges start: the remittance ids at the planned posting offsets.
- * The chain and the other records are part 0's extra load: an entry costs about two posting
- * rows (it is read by the chain and by its record's merge), a record one. */
-static int plan_ranges(hpf_db *db, part *parts, int n, hpf_err *err)
+/* Range i of n over [1, max]: the first starts at the bottom, the last has no top. */
+static void split_even(int64_t max, int n, int i, int64_t *lo, int64_t *hi)
 {
-    int64_t postings = 0, entries = 0, records = 0, m;
-    int rc = hpf_db_query_i64(db, &postings,
-                              "SELECT COUNT(*) FROM posting WHERE remittance_id IS NOT NULL", err);
+    *lo = i == 0 ? INT64_MIN : 1 + max / n * i + max % n * i / n;
+    *hi = i == n - 1 ? INT64_MAX : 1 + max / n * (i + 1) + max % n * (i + 1) / n;
+}
+
+/* Each chunk's ranges: the chain and the record types at equal shares of their ids, the
+ * remittances at equal shares of their members (one posting each: a plan, not a check). */
+static int plan_chunks(hpf_db *db, plan *pl, hpf_err *err)
+{
+    chunk *c = pl->chunks;
+    int n = pl->n;
+    int64_t members = 0, max_seq = 0;
+    int rc = hpf_db_query_i64(db, &members, "SELECT COALESCE(SUM(members), 0) FROM remittance",
+                              err);
     if (rc == 0)
-        rc = hpf_db_query_i64(db, &entries, "SELECT COALESCE(MAX(seq), 0) FROM audit_log", err);
-    static const char *const maxes[] = {"SELECT COALESCE(MAX(id), 0) FROM employer",
-                                        "SELECT COALESCE(MAX(id), 0) FROM member",
-                                        "SELECT COALESCE(MAX(id), 0) FROM app_user"};
-    for (size_t i = 0; rc == 0 && i < sizeof maxes / sizeof *maxes; i++)
-        if ((rc = hpf_db_query_i64(db, &m, maxes[i], err)) == 0)
-            records += m;
+        rc = hpf_db_query_i64(db, &max_seq, "SELECT COALESCE(MAX(seq), 0) FROM audit_log", err);
     if (rc < 0)
         return rc;
-    int64_t base = 2 * entries + records, share = (base + postings) / n;
-    int64_t offset = share > base ? share - base : 0; /* postings before part 1 starts */
-    int64_t rest = n > 1 ? (postings - offset) / (n - 1) : 0;
-    parts[0].lo = INT64_MIN;
-    for (int i = 1; i < n; i++, offset += rest) {
-        hpf_stmt *st;
-        rc = hpf_db_prepare(db, &st,
-                            "SELECT remittance_id FROM posting WHERE remittance_id IS NOT NULL"
-                            " ORDER BY remittance_id LIMIT 1 OFFSET ?",
-                            err);
-        if (rc < 0)
+    for (int i = 0; i < n; i++)
+        split_even(max_seq, n, i, &c[i].span.lo, &c[i].span.hi);
+    for (int t = 0; t < NTYPES; t++) {
+        if (t == T_REMIT)
+            continue;
+        char sql[96];
+        int64_t max = 0;
+        snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(id), 0) FROM %s", types[t].table);
+        if ((rc = hpf_db_query_i64(db, &max, sql, err)) < 0)
             return rc;
-        hpf_stmt_bind_i64(st, 1, offset);
-        rc = hpf_stmt_step(st, err);
-        int64_t start = rc == 1 ? hpf_stmt_i64(st, 0) : INT64_MAX;
-        hpf_stmt_reset(st);
-        if (rc < 0)
-            return rc;
-        /* Ranges never shrink below the one before (few remittances, many postings each). */
-        parts[i].lo = start > parts[i - 1].lo ? start : parts[i - 1].lo;
-        parts[i - 1].hi = parts[i].lo;
+        for (int i = 0; i < n; i++)
+            split_even(max, n, i, &c[i].lo[t], &c[i].hi[t]);
     }
-    parts[n - 1].hi = INT64_MAX;
+    hpf_stmt *st;
+    if ((rc = hpf_db_prepare(db, &st, "SELECT id, members FROM remittance ORDER BY id", err)) < 0)
+        return rc;
+    int i = 1;
+    int64_t seen = 0;
+    c[0].lo[T_REMIT] = INT64_MIN;
+    while (i < n && (rc = hpf_stmt_step(st, err)) == 1) {
+        /* A chunk starts at the first remittance past its share. */
+        if (seen >= members / n * i + members % n * i / n) {
+            c[i].lo[T_REMIT] = c[i - 1].hi[T_REMIT] = hpf_stmt_i64(st, 0);
+            i++;
+        }
+        seen += hpf_stmt_i64(st, 1);
+    }
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    for (; i < n; i++) /* more chunks than remittances: the rest have none */
+        c[i].lo[T_REMIT] = c[i - 1].hi[T_REMIT] = INT64_MAX;
+    c[n - 1].hi[T_REMIT] = INT64_MAX;
     return 0;
 }
 
 static int verify_parallel(hpf_store *store, hpf_db *db0, int n, hpf_audit_stats *stats,
                            hpf_err *err, bool *same_head)
 {
-    part parts[HPF_AUDIT_MAX_JOBS];
+    chunk chunks[HPF_AUDIT_MAX_JOBS * CHUNKS_PER_WORKER];
+    worker workers[HPF_AUDIT_MAX_JOBS];
     pthread_t tid[HPF_AUDIT_MAX_JOBS];
-    plan pl = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    plan pl = {.chunks = chunks,
+               .n = n * CHUNKS_PER_WORKER,
+               .mu = PTHREAD_MUTEX_INITIALIZER,
+               .cv = PTHREAD_COND_INITIALIZER};
+    for (int i = 0; i < pl.n; i++)
+        chunk_init(&chunks[i], i);
     for (int i = 0; i < n; i++)
-        parts[i] = (part){.store = store, .index = i, .err = HPF_ERR_INIT, .plan = &pl};
+        workers[i] = (worker){.plan = &pl, .store = store, .err = HPF_ERR_INIT};
     int rc = hpf_db_begin_read(db0, err);
     if (rc < 0)
         return rc;
-    if ((rc = read_head(db0, &parts[0].head_seq, parts[0].head_hash, err)) < 0 ||
-        (rc = plan_ranges(db0, parts, n, err)) < 0) {
+    if ((rc = read_head(db0, &pl.head_seq, pl.head_hash, err)) < 0 ||
+        (rc = plan_chunks(db0, &pl, err)) < 0) {
         hpf_db_rollback(db0);
         return rc;
     }
     int started = 1;
-    while (started < n && pthread_create(&tid[started], NULL, part_thread, &parts[started]) == 0)
+    while (started < n &&
+           pthread_create(&tid[started], NULL, worker_thread, &workers[started]) == 0)
         started++;
     pthread_mutex_lock(&pl.mu);
     while (pl.arrived < started - 1)
         pthread_cond_wait(&pl.cv, &pl.mu);
     bool go = started == n;
     for (int i = 1; i < started; i++)
-        if (parts[i].rc < 0 || parts[i].head_seq != parts[0].head_seq ||
-            strcmp(parts[i].head_hash, parts[0].head_hash) != 0)
+        if (workers[i].rc < 0 || workers[i].head_seq != pl.head_seq ||
+            strcmp(workers[i].head_hash, pl.head_hash) != 0)
             go = false;
     pl.decision = go ? 1 : -1;
     pthread_cond_broadcast(&pl.cv);
     pthread_mutex_unlock(&pl.mu);
     if (go)
-        parts[0].rc = run_part(&parts[0], db0);
+        workers[0].rc = run_chunks(&pl, db0, &workers[0].err);
     hpf_db_rollback(db0);
     for (int i = 1; i < started; i++)
         pthread_join(tid[i], NULL);
     *same_head = go;
     if (started < n)
         return hpf_err_set(err, HPF_EINTERNAL, "cannot start the verifier threads");
-    if (!go) {
-        for (int i = 1; i < n; i++)
-            if (parts[i].rc < 0) {
-                *err = parts[i].err;
-                return parts[i].rc;
-            }
-        return 0;
-    }
-    return merge_parts(parts, n, stats, err);
+    for (int i = 0; i < n; i++)
+        if (workers[i].rc < 0) {
+            *err = workers[i].err;
+            return workers[i].rc;
+        }
+    return go ? merge_chunks(&pl, stats, err) : 0;
 }
 
 int hpf_audit_verify_store(hpf_store *store, int jobs, hpf_audit_stats *stats, hpf_err *err)
@@ -1466,11 +1627,11 @@ int hpf_audit_verify_store(hpf_store *store, int jobs, hpf_audit_stats *stats, h
     if (jobs > HPF_AUDIT_MAX_JOBS)
         jobs = HPF_AUDIT_MAX_JOBS;
     if (jobs <= 0) { /* automatic: the processors, when the ledger is big enough to gain */
-        int64_t postings = 0;
+        int64_t postings = 0; /* ids: the count when none was lost, and cheap to read */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = cpus > 1 ? (int)(cpus < HPF_AUDIT_MAX_JOBS ? cpus : HPF_AUDIT_MAX_JOBS) : 1;
-        if (jobs > 1 &&
-            (rc = hpf_db_query_i64(db, &postings, "SELECT COUNT(*) FROM posting", err)) < 0)
+        if (jobs > 1 && (rc = hpf_db_query_i64(db, &postings,
+                                               "SELECT COALESCE(MAX(id), 0) FROM posting", err)) < 0)
             return rc;
         if (postings < PARALLEL_MIN_POSTINGS * jobs)
             jobs = 1;
