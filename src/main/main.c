@@ -787,8 +787,11 @@ static int cmd_user(int argc, char **argv)
     int64_t uid = 0;
     rc = hpf_store_conn(e.store, &db, &err);
     if (rc == 0 && (rc = hpf_db_begin(db, &err)) == 0) {
-        rc = hpf_user_create(&e.svc, db, 0, admin ? HPF_ROLE_ADMIN : HPF_ROLE_OPERATOR, username,
-                             pw, "", name ? name : username, 0, 0, &uid, uri, &err);
+        hpf_user_new un = {.role = admin ? HPF_ROLE_ADMIN : HPF_ROLE_OPERATOR,
+                           .username = username,
+                           .password = pw,
+                           .display_name = name ? name : username};
+        rc = hpf_user_create(&e.svc, db, 0, &un, &uid, uri, &err);
         /* The operator's SM2 key pair for signing approvals (trust/sm2.h); administrators
          * approve nothing. */
         if (rc == 0 && !admin)

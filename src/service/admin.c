@@ -75,7 +75,6 @@ int hpf_operator_create(hpf_svc *svc, const hpf_actor *actor, const hpf_operator
                         hpf_login_info *out, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     int64_t id = 0;
     const char *branch = in->branch && *in->branch ? in->branch : NULL;
     int rc = admin_only(actor, err);
@@ -87,19 +86,12 @@ int hpf_operator_create(hpf_svc *svc, const hpf_actor *actor, const hpf_operator
         return hpf_err_set(err, HPF_EINTERNAL, "no keys directory configured for SM2 keys");
     if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = hpf_user_create(svc, db, actor->user_id, HPF_ROLE_OPERATOR, in->username, in->password, "",
-                         in->name, 0, 0, &id, in->totp_uri, err);
-    /* The branch is no part of the login's audit snapshot (user/1): it is set in the same
-     * transaction, right after. */
-    if (rc == 0 && branch) {
-        rc = hpf_db_prepare(db, &st, "UPDATE app_user SET branch = ? WHERE id = ?", err);
-        if (rc == 0) {
-            hpf_stmt_bind_text(st, 1, branch);
-            hpf_stmt_bind_i64(st, 2, id);
-            rc = hpf_stmt_step(st, err);
-            hpf_stmt_reset(st);
-        }
-    }
+    hpf_user_new un = {.role = HPF_ROLE_OPERATOR,
+                       .username = in->username,
+                       .password = in->password,
+                       .display_name = in->name,
+                       .branch = branch};
+    rc = hpf_user_create(svc, db, actor->user_id, &un, &id, in->totp_uri, err);
     /* Operators sign their approvals (maker-checker): the key pair comes with the login. */
     if (rc == 0)
         rc = hpf_sm2_operator_create(db, svc->keys_dir, id, NULL, err);

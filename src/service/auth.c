@@ -1003,11 +1003,12 @@ int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err
     return rc < 0 ? rc : 0;
 }
 
-int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, hpf_role role,
-                    const char *username, const char *password, const char *field_prefix,
-                    const char *display_name, int64_t employer_id, int64_t member_id,
+int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, const hpf_user_new *in,
                     int64_t *user_id, char *totp_uri, hpf_err *err)
 {
+    hpf_role role = in->role;
+    const char *username = in->username, *password = in->password;
+    const char *field_prefix = in->field_prefix ? in->field_prefix : "";
     char hash[HPF_PW_HASH_MAX], pw_field[64], user_field[64], b32[HPF_TOTP_B32_MAX] = "";
     char enc[HPF_FC_TEXT_MAX] = "";
     unsigned char key[HPF_TOTP_KEY_LEN];
@@ -1055,23 +1056,25 @@ int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, hpf_role r
     }
     rc = hpf_db_prepare(db, &st,
                         "INSERT INTO app_user(username, pw_hash, role, display_name, employer_id,"
-                        " member_id, totp_secret) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        " member_id, totp_secret, branch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
                         err);
     if (rc < 0)
         goto done;
     hpf_stmt_bind_text(st, 1, username);
     hpf_stmt_bind_text(st, 2, hash);
     hpf_stmt_bind_text(st, 3, hpf_role_name(role));
-    hpf_stmt_bind_text(st, 4, display_name);
-    if (employer_id)
-        hpf_stmt_bind_i64(st, 5, employer_id);
+    hpf_stmt_bind_text(st, 4, in->display_name);
+    if (in->employer_id)
+        hpf_stmt_bind_i64(st, 5, in->employer_id);
     else
         hpf_stmt_bind_null(st, 5);
-    if (member_id)
-        hpf_stmt_bind_i64(st, 6, member_id);
+    if (in->member_id)
+        hpf_stmt_bind_i64(st, 6, in->member_id);
     else
         hpf_stmt_bind_null(st, 6);
     hpf_stmt_bind_text(st, 7, second_factor ? enc : NULL);
+    hpf_stmt_bind_text(st, 8, in->branch);
     rc = hpf_stmt_step(st, err);
     if (rc == 1)
         id = hpf_stmt_i64(st, 0);

@@ -190,22 +190,14 @@ static int make_login(hpf_svc *svc, hpf_role role, const char *user, const char 
                       const char *name, const char *branch, FILE *logins, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     int64_t id = 0;
     char uri[HPF_TOTP_URI_LEN], secret[128];
     int rc = svc_conn(svc, &db, err);
     if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
         return rc;
-    rc = hpf_user_create(svc, db, 0, role, user, pass, "", name, 0, 0, &id, uri, err);
-    if (rc == 0 && branch) {
-        rc = hpf_db_prepare(db, &st, "UPDATE app_user SET branch = ? WHERE id = ?", err);
-        if (rc == 0) {
-            hpf_stmt_bind_text(st, 1, branch);
-            hpf_stmt_bind_i64(st, 2, id);
-            rc = hpf_stmt_step(st, err);
-            hpf_stmt_reset(st);
-        }
-    }
+    hpf_user_new un = {
+        .role = role, .username = user, .password = pass, .display_name = name, .branch = branch};
+    rc = hpf_user_create(svc, db, 0, &un, &id, uri, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0) {

@@ -116,9 +116,13 @@ int hpf_employer_register(hpf_svc *svc, const hpf_actor *actor, const hpf_employ
     if (rc < 0)
         goto done;
     if (in->agent_username) {
-        rc = hpf_user_create(svc, db, actor->user_id, HPF_ROLE_AGENT, in->agent_username,
-                             in->agent_password, "/agent", in->agent_name, id, 0, NULL,
-                             in->agent_totp_uri, err);
+        hpf_user_new un = {.role = HPF_ROLE_AGENT,
+                           .username = in->agent_username,
+                           .password = in->agent_password,
+                           .display_name = in->agent_name,
+                           .field_prefix = "/agent",
+                           .employer_id = id};
+        rc = hpf_user_create(svc, db, actor->user_id, &un, NULL, in->agent_totp_uri, err);
         if (rc < 0)
             goto done;
     }

@@ -457,6 +457,7 @@ int hpf_member_register_login(hpf_svc *svc, const char *id_number, const char *n
     hpf_stmt *st;
     char idn[19], bidx[HPF_FC_BIDX_LEN + 1], login[SVC_LOGIN_KEY_MAX];
     int64_t member_id = 0;
+    hpf_user_new un;
     int rc;
     if ((rc = hpf_id_validate(id_number, hpf_svc_today(svc), idn, err)) < 0 ||
         (rc = hpf_name_validate(name, "/name", err)) < 0 ||
@@ -495,8 +496,12 @@ int hpf_member_register_login(hpf_svc *svc, const char *id_number, const char *n
     }
     /* The login is stored under the blind index: no login row holds the resident ID. */
     svc_login_key(svc, idn, login);
-    rc = hpf_user_create(svc, db, 0, HPF_ROLE_MEMBER, login, password, "", name, 0, member_id, NULL,
-                         NULL, err);
+    un = (hpf_user_new){.role = HPF_ROLE_MEMBER,
+                        .username = login,
+                        .password = password,
+                        .display_name = name,
+                        .member_id = member_id};
+    rc = hpf_user_create(svc, db, 0, &un, NULL, NULL, err);
     if (rc == HPF_ECONFLICT) /* its message would show the stored key */
         rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "user.username_taken",
                            "a login already exists for this ID number");

@@ -129,17 +129,24 @@ int hpf_auth_logout(hpf_svc *svc, const char *token, hpf_err *err);
  * them. */
 int hpf_auth_purge_sessions(hpf_svc *svc, int64_t now, int64_t *deleted, hpf_err *err);
 
+typedef struct hpf_user_new {
+    hpf_role role;
+    const char *username, *password, *display_name;
+    const char *field_prefix; /* of the fields named in errors; NULL: none */
+    int64_t employer_id;      /* agents: their employer; else 0 */
+    int64_t member_id;        /* members: their account; else 0 */
+    const char *branch;       /* operators: their branch office; NULL: the whole centre */
+} hpf_user_new;
+
 /* Create a login inside the caller's transaction; `actor_id` (the app_user who creates it, 0 for
- * the system or a member registering themself) is named in its user.created audit entry. Checks
- * the password rules (field field_prefix + "/password") and username uniqueness (HPF_ECONFLICT
- * user.username_taken, field field_prefix + "/username"). Operators, administrators and agents
- * get a new TOTP secret, handed back once as an otpauth:// URI in totp_uri (HPF_TOTP_URI_LEN
- * bytes; required for those roles, may be NULL for members): show it to the user and keep it
- * nowhere else. The secret is stored encrypted with svc->keys (field "app_user.totp_secret",
- * context the username). */
-int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, hpf_role role,
-                    const char *username, const char *password, const char *field_prefix,
-                    const char *display_name, int64_t employer_id, int64_t member_id,
+ * the system or a member registering themself) is named in its user.created audit entry, whose
+ * snapshot holds the branch. Checks the password rules (field field_prefix + "/password") and
+ * username uniqueness (HPF_ECONFLICT user.username_taken, field field_prefix + "/username").
+ * Operators, administrators and agents get a new TOTP secret, handed back once as an otpauth://
+ * URI in totp_uri (HPF_TOTP_URI_LEN bytes; required for those roles, may be NULL for members):
+ * show it to the user and keep it nowhere else. The secret is stored encrypted with svc->keys
+ * (field "app_user.totp_secret", context the username). */
+int hpf_user_create(const hpf_svc *svc, hpf_db *db, int64_t actor_id, const hpf_user_new *in,
                     int64_t *user_id, char *totp_uri, hpf_err *err);
 
 /* ---- administration: logins (service/admin.c; docs/internals/identity.md) ----

@@ -37,6 +37,7 @@ typedef struct canon {
     hpf_sm3 *sm3;              /* for the personal-field digests */
     int64_t bytes;             /* bytes hashed */
     const char *const *legacy; /* a member's clear resident ID and phone: the member/1 form */
+    bool before_branch;        /* the employer/1 and user/1 forms, which had no branch */
 } canon;
 
 static void put(hpf_buf *b, const char *s, size_t n)
@@ -141,13 +142,17 @@ static void put_bidx(canon *c, const char *s)
  * (balances and paid-through months are checked against postings by `hpf verify`). */
 
 #define EMPLOYER_SEL                                                                               \
-    "SELECT id, account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp, opened_on, state"           \
+    "SELECT id, account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp, opened_on, state, branch"   \
     " FROM employer "
 
+/* employer/2 adds the branch (schema 9), which decides who may see and act on the employer's
+ * cases. A snapshot taken in the employer/1 form is compared in that form. */
 static void canon_employer(canon *c, hpf_stmt *st)
 {
-    put(c->b, "employer/1", 10);
+    put(c->b, c->before_branch ? "employer/1" : "employer/2", 10);
     SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, I64(4), SEP, I64(5), SEP, DATE(6), SEP, TXT(7);
+    if (!c->before_branch)
+        SEP, TXT(8);
 }
 
 #define MEMBER_SEL                                                                                 \
@@ -171,12 +176,14 @@ static void canon_member(canon *c, hpf_stmt *st)
 
 #define USER_SEL                                                                                   \
     "SELECT u.id, u.username, u.role, u.display_name, COALESCE(e.account_no, ''),"                 \
-    " COALESCE(m.account_no, ''), u.disabled, u.pw_hash FROM app_user u"                           \
+    " COALESCE(m.account_no, ''), u.disabled, u.pw_hash, COALESCE(u.branch, '') FROM app_user u"   \
     " LEFT JOIN employer e ON e.id = u.employer_id LEFT JOIN member m ON m.id = u.member_id "
 
+/* user/2 adds an operator's branch (empty: the whole centre); user/1 snapshots are compared in
+ * their form. */
 static void canon_user(canon *c, hpf_stmt *st)
 {
-    put(c->b, "user/1", 6);
+    put(c->b, c->before_branch ? "user/1" : "user/2", 6);
     SEP;
     /* A member's login name is stored as "m:" + the blind index of the resident ID they log in
      * with; before schema 4 it was the resident ID itself, written as its digest. */
@@ -187,6 +194,8 @@ static void canon_user(canon *c, hpf_stmt *st)
     SEP, TXT(2), SEP, TXT(3), SEP, TXT(4), SEP, TXT(5), SEP, I64(6), SEP;
     /* The password hash as a digest: a swapped hash (a taken-over login) shows, nothing leaks. */
     PII(7);
+    if (!c->before_branch)
+        SEP, TXT(8);
 }
 
 /* A maker-checker request (service/approval.c): free text, the request and its result enter as
@@ -396,6 +405,7 @@ typedef struct rec_type {
     const char *entries_sql;  /* its entries after (ref_id, seq), see cursor */
     void (*canon)(canon *c, hpf_stmt *st);
     const char *fields; /* payload field names, '|'-separated */
+    const char *before_branch; /* the prefix of a snapshot in the form before the branch */
 } rec_type;
 
 #define ENTRIES_SQL(table)                                                                         \
@@ -417,7 +427,9 @@ static const rec_type types[NTYPES] = {
     [T_EMPLOYER] = {"employer", "employer", employer_kinds, EMPLOYER_SEL "WHERE id = ?",
                     EMPLOYER_SEL "WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
                     ENTRIES_SQL("employer"), canon_employer,
-                    "format|account_no|name|uscc|unit_ratio_bp|indiv_ratio_bp|opened_on|state"},
+                    "format|account_no|name|uscc|unit_ratio_bp|indiv_ratio_bp|opened_on|state|"
+                    "branch",
+                    "employer/1|"},
     [T_MEMBER] = {"member", "member", member_kinds, MEMBER_SEL "WHERE m.id = ?",
                   MEMBER_SEL "WHERE m.id > ? AND m.id < ? ORDER BY m.id LIMIT ?",
                   ENTRIES_SQL("member"), canon_member,
@@ -426,7 +438,8 @@ static const rec_type types[NTYPES] = {
     [T_USER] = {"app_user", "login", user_kinds, USER_SEL "WHERE u.id = ?",
                 USER_SEL "WHERE u.id > ? AND u.id < ? ORDER BY u.id LIMIT ?",
                 ENTRIES_SQL("app_user"), canon_user,
-                "format|username|role|display_name|employer|member|disabled|password_hash"},
+                "format|username|role|display_name|employer|member|disabled|password_hash|branch",
+                "user/1|"},
     [T_APPROVAL] = {"approval", "approval", approval_kinds, APPROVAL_SEL "WHERE a.id = ?",
                     APPROVAL_SEL "WHERE a.id > ? AND a.id < ? ORDER BY a.id LIMIT ?",
                     ENTRIES_SQL("approval"), canon_approval,
@@ -454,6 +467,16 @@ static int64_t at_seq(int64_t seq, int phase)
 static int64_t outside(int type)
 {
     return ORDER_OUTSIDE + type; /* NTYPES: the ledger orphans */
+}
+
+/* A record's payload in the form of the snapshot it is compared with (held; NULL: the current
+ * form). */
+static void canon_as(const rec_type *t, canon *c, hpf_stmt *st, const char *held)
+{
+    c->before_branch = held && t->before_branch &&
+                       !strncmp(held, t->before_branch, strlen(t->before_branch));
+    t->canon(c, st);
+    c->before_branch = false;
 }
 
 static const rec_type *type_of_kind(const char *kind)
@@ -734,34 +757,31 @@ int hpf_audit_unchanged(hpf_db *db, const char *table, int64_t ref_id, const cha
     hpf_buf now = HPF_BUF_INIT, held = HPF_BUF_INIT;
     canon c = {.b = &now, .sm3 = hpf_sm3_new(), .legacy = legacy};
     hpf_stmt *st;
-    bool found = false;
-    int rc = hpf_db_prepare(db, &st, t->one_sql, err);
-    if (rc == 0) {
-        hpf_stmt_bind_i64(st, 1, ref_id);
-        rc = hpf_stmt_step(st, err);
-        if (rc == 1)
-            t->canon(&c, st);
-        hpf_stmt_reset(st);
-    }
-    if (rc == 1)
-        rc = hpf_db_prepare(db, &st,
+    int rc = hpf_db_prepare(db, &st,
                             "SELECT kind, payload FROM audit_log WHERE ref_table = ? AND ref_id = ?"
                             " ORDER BY seq DESC",
                             err);
-    if (rc == 0 && now.len) {
+    if (rc == 0) {
         hpf_stmt_bind_text(st, 1, t->table);
         hpf_stmt_bind_i64(st, 2, ref_id);
-        while (!found && (rc = hpf_stmt_step(st, err)) == 1)
+        while (!held.len && (rc = hpf_stmt_step(st, err)) == 1)
             if (is_snapshot(t, hpf_stmt_text(st, 0))) {
                 const char *p = hpf_stmt_text(st, 1);
                 put(&held, p, strlen(p) + 1);
-                found = true;
             }
         hpf_stmt_reset(st);
-        if (rc == 1)
-            rc = 0;
-        put(&now, "", 1);
-        *same = found && held.len == now.len && !memcmp(held.data, now.data, now.len);
+    }
+    if (rc >= 0 && held.len)
+        rc = hpf_db_prepare(db, &st, t->one_sql, err);
+    if (rc >= 0 && held.len) {
+        hpf_stmt_bind_i64(st, 1, ref_id);
+        rc = hpf_stmt_step(st, err);
+        if (rc == 1) {
+            canon_as(t, &c, st, held.data);
+            put(&now, "", 1);
+            *same = held.len == now.len && !memcmp(held.data, now.data, now.len);
+        }
+        hpf_stmt_reset(st);
     }
     hpf_buf_cleanup(&now);
     hpf_buf_cleanup(&held);
@@ -1222,7 +1242,7 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
             if (remit)
                 canon_remittance(&v->c, rec.st, &k);
             else
-                t->canon(&v->c, rec.st);
+                canon_as(t, &v->c, rec.st, seq ? v->held.data : NULL);
             if (judge(v, t, rec.st, id, seq, kind, first_event) && remit)
                 v->stats->postings += k.count;
             if ((rc = cur_next(&rec, v->err)) < 0)
