@@ -15,6 +15,12 @@
 /* The route table to hand to http/ (static storage). `svc` must outlive the server. */
 const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n);
 
+/* Limit the public routes (no session: login, registration, the document check) to
+ * `per_minute` requests a minute per client with bursts of `burst` (0: no limit). The client is
+ * the peer address, or for a peer listed in `trusted_proxies` (comma-separated addresses, a
+ * TLS gateway or load balancer) the address its X-Forwarded-For names. Call before serving. */
+void hpf_api_throttle(unsigned per_minute, unsigned burst, const char *trusted_proxies);
+
 /* The roles a route of that table admits: a mask of hpf_role, 0 for a public route. */
 unsigned hpf_api_route_roles(const hpf_http_route *r);
 /* True when the route wants a fresh second factor (it moves money or decides a request). */

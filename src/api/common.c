@@ -5,12 +5,45 @@
 #include "base/parse.h"
 #include "base/rand.h"
 #include "domain/ids.h"
+#include "http/ratelimit.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static hpf_svc *g_svc;
+static hpf_ratelimit *g_throttle; /* the public routes' limiter; NULL: none */
+static char g_proxies[256];       /* trusted proxies, whose X-Forwarded-For names the client */
+
+void hpf_api_throttle(unsigned per_minute, unsigned burst, const char *trusted_proxies)
+{
+    hpf_ratelimit_free(g_throttle);
+    g_throttle = hpf_ratelimit_new(per_minute, burst);
+    snprintf(g_proxies, sizeof g_proxies, "%s", trusted_proxies ? trusted_proxies : "");
+}
+
+/* A public route (anybody, without a session: login, registration, the document check) takes
+ * a token of its client's bucket; without one the answer is 429 http.rate_limited. */
+static bool throttled(hpf_http_req *req, hpf_http_resp *resp)
+{
+    char client[HPF_RATELIMIT_KEY];
+    unsigned retry = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    hpf_ratelimit_client(client, sizeof client, req->remote_ip,
+                         hpf_http_header(req, "X-Forwarded-For"), g_proxies);
+    if (hpf_ratelimit_take(g_throttle, client, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                           &retry))
+        return false;
+    hpf_err err = HPF_ERR_INIT;
+    hpf_err_field(&err, HPF_ELIMIT, "", "http.rate_limited",
+                  "too many requests from this address; try again in %u s", retry);
+    hpf_http_add_header(resp, "Retry-After", hpf_arena_printf(req->arena, "%u", retry));
+    hpf_http_problem(req, resp, &err);
+    hpf_http_metric_add("hpf_requests_throttled_total",
+                        "Requests to public routes refused for their client's rate", 1);
+    return true;
+}
 
 static bool same_secret(const char *a, const char *b)
 {
@@ -93,6 +126,8 @@ static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
     api_ctx c = {.req = req, .resp = resp, .svc = g_svc};
     const hpf_http_resp fresh = *resp; /* the body is still empty here */
     int rc;
+    if (r->roles == API_PUBLIC && throttled(req, resp))
+        return;
     for (int attempt = 1;; attempt++) {
         rc = authorize(&c, r, &err);
         if (rc == 0) {

@@ -72,7 +72,7 @@ static int read_file(const char *path, setting *s, size_t n, bool *seen, hpf_err
 int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
 {
     char threads[16] = "4", job_tick[16] = "5", idle[16] = "1800", max[16] = "28800",
-         step_up[16] = "300", lock_base[16] = "60";
+         step_up[16] = "300", lock_base[16] = "60", per_min[16] = "120", burst[16] = "60";
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "var");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
@@ -94,6 +94,10 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         {"lockout_base_s", "HPF_LOCKOUT_BASE_S", lock_base, sizeof lock_base},
         {"peers", "HPF_PEERS", cfg->peers, sizeof cfg->peers},
         {"peers_ca", "HPF_PEERS_CA", cfg->peers_ca, sizeof cfg->peers_ca},
+        {"throttle_per_min", "HPF_THROTTLE_PER_MIN", per_min, sizeof per_min},
+        {"throttle_burst", "HPF_THROTTLE_BURST", burst, sizeof burst},
+        {"trusted_proxies", "HPF_TRUSTED_PROXIES", cfg->trusted_proxies,
+         sizeof cfg->trusted_proxies},
     };
     const char *flag[] = {fl->data_dir,       fl->db,
                           fl->read_db,        fl->listen,
@@ -102,7 +106,8 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
                           fl->job_tick,       fl->session_idle_s,
                           fl->session_max_s,  fl->session_step_up_s,
                           fl->lockout_base_s, fl->peers,
-                          fl->peers_ca};
+                          fl->peers_ca,       fl->throttle_per_min,
+                          fl->throttle_burst, fl->trusted_proxies};
     _Static_assert(sizeof flag / sizeof flag[0] == sizeof s / sizeof s[0],
                    "one flag slot per setting, in the same order");
     size_t n = sizeof s / sizeof s[0];
@@ -148,6 +153,14 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
                                  (long long)lim[i].min, (long long)lim[i].max);
         *dst[i] = (int)t;
     }
+    if (hpf_parse_i64(&t, per_min, 0, 1000000) < 0)
+        return hpf_err_field(err, HPF_EINVAL, "throttle_per_min", "config.range",
+                             "throttle_per_min must be 0..1000000");
+    cfg->throttle_per_min = (int)t;
+    if (hpf_parse_i64(&t, burst, 0, 1000000) < 0)
+        return hpf_err_field(err, HPF_EINVAL, "throttle_burst", "config.range",
+                             "throttle_burst must be 0..1000000");
+    cfg->throttle_burst = (int)t;
     if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
         return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",
                              "centre must be a 6-digit administrative code");

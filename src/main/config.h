@@ -23,13 +23,16 @@ typedef struct hpf_config {
     int lockout_base_s;     /* HPF_LOCKOUT_BASE_S: first lock after 5 failures, default 60 */
     char peers[512];        /* HPF_PEERS: https base URL of the outside peers, default none */
     char peers_ca[512];     /* HPF_PEERS_CA: PEM file to trust for them, default the system's */
+    int throttle_per_min;   /* HPF_THROTTLE_PER_MIN: public requests a minute per client, 120 */
+    int throttle_burst;     /* HPF_THROTTLE_BURST: and in a burst, default 60 (0: no limit) */
+    char trusted_proxies[256]; /* HPF_TRUSTED_PROXIES: gateways whose X-Forwarded-For counts */
 } hpf_config;
 
 /* Which settings a flag set explicitly (flags win over everything). */
 typedef struct hpf_config_flags {
     const char *config, *data_dir, *db, *read_db, *listen, *web_dir, *business_date, *centre,
         *threads, *job_tick, *session_idle_s, *session_max_s, *session_step_up_s, *lockout_base_s,
-        *peers, *peers_ca;
+        *peers, *peers_ca, *throttle_per_min, *throttle_burst, *trusted_proxies;
 } hpf_config_flags;
 
 /* Resolve the configuration. Returns 0 or HPF_EINVAL (bad file line or value, message says

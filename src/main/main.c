@@ -483,6 +483,8 @@ static int cmd_serve(int argc, char **argv)
     e.svc.read_store = e.read_store;
     size_t nroutes;
     const hpf_http_route *routes = hpf_api_routes(&e.svc, &nroutes);
+    hpf_api_throttle((unsigned)e.cfg.throttle_per_min, (unsigned)e.cfg.throttle_burst,
+                     e.cfg.trusted_proxies);
     hpf_http_config hc = {
         .listen_host = host,
         .listen_port = port,

@@ -370,8 +370,10 @@ export async function startServer({ demo = DEFAULT_DEMO, env = {}, store: given 
     webDir = webTmp;
   }
 
+  // Every test client comes from 127.0.0.1 and logs in far faster than a person: the public
+  // routes' rate limit is off unless a test sets it (tests/api/ratelimit.test.mjs).
   const child = spawn(HPF_BIN, ['serve', ...store.args, '--listen', '127.0.0.1:0', '--web-dir', webDir, ...extra], {
-    env: hpfEnv(env),
+    env: hpfEnv({ HPF_THROTTLE_PER_MIN: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
