@@ -1458,6 +1458,24 @@ static int keys_retire(env *e, int version)
     return EXIT_OK;
 }
 
+static int keys_rotate_seal(env *e)
+{
+    hpf_err err = HPF_ERR_INIT;
+    hpf_db *db;
+    char old_id[HPF_SM2_KEY_ID_LEN + 1], new_id[HPF_SM2_KEY_ID_LEN + 1];
+    int rc = hpf_store_conn(e->store, &db, &err);
+    if (rc == 0)
+        rc = hpf_sm2_centre_rotate(db, e->keys_dir, old_id, new_id, &err);
+    if (rc < 0)
+        return fail("keys rotate-seal", &err);
+    hpf_log(HPF_LOG_INFO, "keys.seal_rotated",
+            "replaced the centre's SM2 seal key %s by %s in %s/%s: copy it to every server of the "
+            "centre; what the old key signed still verifies",
+            old_id, new_id, e->keys_dir, HPF_SM2_CENTRE_FILE);
+    printf("hpf keys rotate-seal: seal key %s replaced by %s\n", old_id, new_id);
+    return EXIT_OK;
+}
+
 static int cmd_keys(int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_OPTS,
@@ -1465,14 +1483,19 @@ static int cmd_keys(int argc, char **argv)
                                          {"limit", required_argument, NULL, OPT_KEYS_LIMIT},
                                          {0}};
     const char *help =
-        "usage: hpf keys status|rotate [--prepare] [--limit N]|retire VERSION [options]\n\n"
-        "The field-encryption keys of DATA_DIR/keys/field.keys (docs/internals/crypto.md).\n"
+        "usage: hpf keys status|rotate [--prepare] [--limit N]|retire VERSION|rotate-seal "
+        "[options]\n\n"
+        "The field-encryption keys of DATA_DIR/keys/field.keys (docs/internals/crypto.md), and\n"
+        "the centre's SM2 seal key DATA_DIR/keys/centre-sm2.pem.\n"
         "  status    key versions, the current one, rows under each; decrypts every stored\n"
         "            field and checks it: exit 1 when one fails (tampered) or is unreadable\n"
         "  rotate    add a version, make it current and re-encrypt every row to it, in\n"
         "            batches of 500, one transaction each; run again to resume. Stop the\n"
         "            servers first, or use --prepare (docs/operations.md)\n"
-        "  retire V  remove version V from the file; refused while a row uses it\n\n"
+        "  retire V  remove version V from the file; refused while a row uses it\n"
+        "  rotate-seal  a new SM2 seal key for checkpoints and documents; the old public key\n"
+        "            stays recorded, so what it signed still verifies (copy the key file to\n"
+        "            every server of the centre)\n\n"
         "  --prepare            add a version without making it current (copy the file to\n"
         "                       every server, restart them, then rotate)\n"
         "  --limit N            re-encrypt at most N rows this time\n" COMMON_HELP;
@@ -1482,8 +1505,11 @@ static int cmd_keys(int argc, char **argv)
     }
     const char *sub = argv[1];
     char cmd[32];
-    if (strcmp(sub, "status") && strcmp(sub, "rotate") && strcmp(sub, "retire"))
-        return usage_error("keys", "unknown subcommand '%s' (try status, rotate, retire)", sub);
+    if (strcmp(sub, "status") && strcmp(sub, "rotate") && strcmp(sub, "retire") &&
+        strcmp(sub, "rotate-seal"))
+        return usage_error("keys",
+                           "unknown subcommand '%s' (try status, rotate, retire, rotate-seal)",
+                           sub);
     snprintf(cmd, sizeof cmd, "keys %s", sub);
     argc--;
     argv++;
@@ -1528,6 +1554,8 @@ static int cmd_keys(int argc, char **argv)
         return rc;
     if (!strcmp(sub, "status"))
         rc = keys_status(&e);
+    else if (!strcmp(sub, "rotate-seal"))
+        rc = keys_rotate_seal(&e);
     else if (!strcmp(sub, "rotate"))
         rc = keys_rotate(&e, prepare, limit);
     else
@@ -1596,7 +1624,7 @@ static const struct command {
     {"calc", cmd_calc, "business calculations (calc contribution ...)"},
     {"user", cmd_user, "manage logins (user add-operator|add-admin ...)"},
     {"totp", cmd_totp, "print the current TOTP code of a secret (for demo logins)"},
-    {"keys", cmd_keys, "field-encryption keys (keys status|rotate|retire VERSION)"},
+    {"keys", cmd_keys, "field-encryption and seal keys (keys status|rotate|retire V|rotate-seal)"},
     {"outbox", cmd_outbox, "messages to the outside peers (outbox list|retry ID|ping sms)"},
     {"routes", cmd_routes, "list the API routes and the roles each admits"},
     {"version", cmd_version, "print the version"},

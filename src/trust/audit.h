@@ -56,6 +56,9 @@
  * app_user row, whose `disabled` field changed. */
 #define HPF_AUDIT_USER_DISABLED "user.disabled"
 #define HPF_AUDIT_USER_ENABLED  "user.enabled"
+/* The centre's SM2 seal key was replaced (trust/sm2.c): event, payload
+ * "seal-rotation/1|old key id|new key id". */
+#define HPF_AUDIT_SEAL_ROTATED "keys.seal_rotated"
 
 /* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
  * (an app_user id; 0 = the system). The payload is computed from the rows as they are in this

@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "trust/audit.h"
 #include "trust/digest.h"
 
 #include <errno.h>
@@ -433,6 +434,36 @@ int hpf_sm2_centre_ensure(hpf_db *db, const char *keys_dir, bool *created,
         else
             hpf_db_rollback(db);
     }
+    hpf_sm2_free(k);
+    return rc;
+}
+
+int hpf_sm2_centre_rotate(hpf_db *db, const char *keys_dir,
+                          char old_id[HPF_SM2_KEY_ID_LEN + 1],
+                          char new_id[HPF_SM2_KEY_ID_LEN + 1], hpf_err *err)
+{
+    char path[PATH_MAX], fp[65], payload[96];
+    hpf_sm2_key *old = NULL, *k = NULL;
+    int rc = path_in(path, sizeof path, keys_dir, HPF_SM2_CENTRE_FILE, err);
+    if (rc == 0)
+        rc = hpf_sm2_load_private(&old, path, err);
+    if (rc == 0) {
+        hpf_sm2_fingerprint(old, fp, old_id);
+        rc = hpf_sm2_generate(&k, err);
+    }
+    if (rc == 0 && (rc = hpf_db_begin(db, err)) == 0) {
+        rc = hpf_sm2_key_register(db, k, HPF_SM2_CENTRE, 0, new_id, err);
+        snprintf(payload, sizeof payload, "seal-rotation/1|%s|%s", old_id, new_id);
+        if (rc == 0)
+            rc = hpf_audit_event(db, 0, HPF_AUDIT_SEAL_ROTATED, "sm2_key", 0, payload, err);
+        if (rc == 0)
+            rc = hpf_db_commit(db, err);
+        else
+            hpf_db_rollback(db);
+    }
+    if (rc == 0) /* an atomic rename over the old file */
+        rc = write_key(k, path, true, err);
+    hpf_sm2_free(old);
     hpf_sm2_free(k);
     return rc;
 }

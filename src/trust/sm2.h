@@ -111,6 +111,17 @@ int hpf_sm2_centre_ensure(hpf_db *db, const char *keys_dir, bool *created,
  * hpf_sm2_load_private. */
 int hpf_sm2_centre_load(const char *keys_dir, hpf_sm2_key **out, hpf_err *err);
 
+/* Replace the centre's seal key with a new one: the new public key is recorded (with an audit
+ * event "keys.seal_rotated" naming both key ids, its own transaction) before the new private
+ * key takes the place of keys_dir/centre-sm2.pem, so a signing server never holds a key the
+ * database does not know. The old public key keeps its row: what it signed still verifies. The
+ * old private key is gone from the file (it is not kept anywhere). Servers load the key when
+ * they sign, so the next checkpoint uses the new one. Returns 0, HPF_ENOTFOUND (no seal key yet:
+ * `hpf serve` or `hpf audit checkpoint` makes one), or an I/O or database error. */
+int hpf_sm2_centre_rotate(hpf_db *db, const char *keys_dir,
+                          char old_id[HPF_SM2_KEY_ID_LEN + 1],
+                          char new_id[HPF_SM2_KEY_ID_LEN + 1], hpf_err *err);
+
 /* ---- operators' keys (for approvals: maker-checker) ---- */
 
 /* Give operator `user_id` a new key pair, inside the caller's open write transaction: the public

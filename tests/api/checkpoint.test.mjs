@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { employerWithMembers, idemKey, rosterFromDraft } from '../lib/fixtures.mjs';
 import { assertOk, assertProblem } from '../lib/problem.mjs';
-import { BUSINESS_DATE, STORE, client, createStore, forgedCopy, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
+import { BUSINESS_DATE, STORE, client, createStore, forgedCopy, freshDbName, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
 
 const PERIOD = BUSINESS_DATE.slice(0, 7);
 const CODE = /^[1-9]\d*-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/;
@@ -298,4 +298,60 @@ describe(`forged checkpoints on ${STORE}: hpf audit verify exits 1 naming the ch
       assert.match(r.stderr.replace(/^hpf audit verify: FAILED: /, ''), expected(day));
     });
   }
+});
+
+// ---- rotating the seal key (hpf keys rotate-seal), on a copy of the store with its keys ----
+
+describe(`the seal key rotated on ${STORE}`, () => {
+  let args;
+  let dir;
+  let out;
+  before(async () => {
+    dir = path.join(tmp, 'rotated');
+    fs.cpSync(clean.dataDir, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}forged`) });
+    args = ['--data-dir', dir];
+    if (STORE === 'postgres') {
+      const db = freshDbName('rot');
+      await clean.cluster.createdb(db, clean.dbName);
+      forgedStores.push({ drop: () => clean.cluster.dropdb(db) });
+      args.push('--db', clean.cluster.url(db));
+    }
+    out = await runHpf(['keys', 'rotate-seal', ...args]);
+  });
+  const sql = async (q) => (STORE === 'postgres' ? clean.cluster.sql(args.at(-1).split('/').pop(), q) : new Promise((resolve, reject) => {
+    execFile('sqlite3', [path.join(dir, 'hpf.db'), q], (e, stdout) => (e ? reject(e) : resolve(stdout)));
+  })).then((t) => t.trim());
+
+  test('a new key replaces the file; both public keys stay recorded; the rotation is in the chain', async () => {
+    assert.equal(out.code, 0, out.stderr);
+    const m = out.stdout.match(/^hpf keys rotate-seal: seal key ([0-9a-f]{16}) replaced by ([0-9a-f]{16})$/m);
+    assert.ok(m, out.stdout);
+    const [, oldId, newId] = m;
+    assert.notEqual(oldId, newId);
+    const ids = (await sql("SELECT key_id FROM sm2_key WHERE owner = 'centre' ORDER BY created_at")).split('\n');
+    assert.deepEqual(ids, [oldId, newId]);
+    // The file's public key is the new one, and no longer the old one.
+    const pub = await execP('openssl', ['pkey', '-in', path.join(dir, 'keys', 'centre-sm2.pem'), '-pubout']);
+    assert.equal(pub.code, 0, pub.stderr);
+    const recorded = await sql(`SELECT public_pem FROM sm2_key WHERE key_id = '${newId}'`);
+    assert.equal(pub.stdout.trim(), recorded.trim());
+    const event = await sql("SELECT payload FROM audit_log WHERE kind = 'keys.seal_rotated'");
+    assert.equal(event, `seal-rotation/1|${oldId}|${newId}`);
+  });
+
+  test('what the old key signed still verifies', async () => {
+    const r = await runHpf(['audit', 'verify', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /checkpoints? ok/);
+  });
+
+  test('without a seal key there is nothing to rotate', async () => {
+    const empty = fs.mkdtempSync(path.join(tmp, 'nokey-'));
+    fs.cpSync(dir, empty, { recursive: true });
+    fs.rmSync(path.join(empty, 'keys', 'centre-sm2.pem'));
+    const a = ['--data-dir', empty, ...args.slice(2)];
+    const r = await runHpf(['keys', 'rotate-seal', ...a]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /no key file .*centre-sm2\.pem/);
+  });
 });
