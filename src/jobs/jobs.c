@@ -5,6 +5,7 @@
 #include "base/rand.h"
 #include "http/server.h"
 #include "jobs/checkpoint.h"
+#include "store/outbox.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -74,9 +75,28 @@ typedef struct job {
     int (*run)(hpf_svc *svc, int64_t now, int64_t *done, hpf_err *err);
 } job;
 
+/* Rows past their use: expired sessions, and the contents of outbox messages sent more than
+ * outbox_keep_s ago (a bounded batch a round, one transaction). */
 static int housekeeping(hpf_svc *svc, int64_t now, int64_t *done, hpf_err *err)
 {
-    return hpf_auth_purge_sessions(svc, now, done, err);
+    int64_t wiped = 0;
+    hpf_db *db;
+    int rc = hpf_auth_purge_sessions(svc, now, done, err);
+    if (rc == 0)
+        rc = hpf_store_conn(svc->store, &db, err);
+    if (rc == 0 && (rc = hpf_db_begin(db, err)) == 0) {
+        rc = hpf_outbox_purge(db, now - svc->outbox_keep_s, 1000, &wiped, err);
+        if (rc == 0)
+            rc = hpf_db_commit(db, err);
+        else
+            hpf_db_rollback(db);
+    }
+    if (wiped)
+        hpf_http_metric_add("hpf_outbox_wiped_total",
+                            "Sent outbox messages whose contents were wiped after outbox_keep_days",
+                            (uint64_t)wiped);
+    *done += wiped;
+    return rc;
 }
 
 static const job jobs[] = {

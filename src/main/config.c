@@ -72,7 +72,8 @@ static int read_file(const char *path, setting *s, size_t n, bool *seen, hpf_err
 int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
 {
     char threads[16] = "4", job_tick[16] = "5", idle[16] = "1800", max[16] = "28800",
-         step_up[16] = "300", lock_base[16] = "60", per_min[16] = "120", burst[16] = "60";
+         step_up[16] = "300", lock_base[16] = "60", per_min[16] = "120", burst[16] = "60",
+         keep_days[16] = "7";
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "var");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8443");
@@ -98,6 +99,7 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         {"throttle_burst", "HPF_THROTTLE_BURST", burst, sizeof burst},
         {"trusted_proxies", "HPF_TRUSTED_PROXIES", cfg->trusted_proxies,
          sizeof cfg->trusted_proxies},
+        {"outbox_keep_days", "HPF_OUTBOX_KEEP_DAYS", keep_days, sizeof keep_days},
     };
     const char *flag[] = {fl->data_dir,       fl->db,
                           fl->read_db,        fl->listen,
@@ -107,7 +109,8 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
                           fl->session_max_s,  fl->session_step_up_s,
                           fl->lockout_base_s, fl->peers,
                           fl->peers_ca,       fl->throttle_per_min,
-                          fl->throttle_burst, fl->trusted_proxies};
+                          fl->throttle_burst, fl->trusted_proxies,
+                          fl->outbox_keep_days};
     _Static_assert(sizeof flag / sizeof flag[0] == sizeof s / sizeof s[0],
                    "one flag slot per setting, in the same order");
     size_t n = sizeof s / sizeof s[0];
@@ -161,6 +164,10 @@ int hpf_config_load(hpf_config *cfg, const hpf_config_flags *fl, hpf_err *err)
         return hpf_err_field(err, HPF_EINVAL, "throttle_burst", "config.range",
                              "throttle_burst must be 0..1000000");
     cfg->throttle_burst = (int)t;
+    if (hpf_parse_i64(&t, keep_days, 0, 3650) < 0)
+        return hpf_err_field(err, HPF_EINVAL, "outbox_keep_days", "config.range",
+                             "outbox_keep_days must be 0..3650");
+    cfg->outbox_keep_days = (int)t;
     if (strlen(cfg->centre) != 6 || strspn(cfg->centre, "0123456789") != 6)
         return hpf_err_field(err, HPF_EINVAL, "--centre", "config.centre",
                              "centre must be a 6-digit administrative code");

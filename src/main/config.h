@@ -26,13 +26,14 @@ typedef struct hpf_config {
     int throttle_per_min;   /* HPF_THROTTLE_PER_MIN: public requests a minute per client, 120 */
     int throttle_burst;     /* HPF_THROTTLE_BURST: and in a burst, default 60 (0: no limit) */
     char trusted_proxies[256]; /* HPF_TRUSTED_PROXIES: gateways whose X-Forwarded-For counts */
+    int outbox_keep_days;      /* HPF_OUTBOX_KEEP_DAYS: sent messages' contents kept, default 7 */
 } hpf_config;
 
 /* Which settings a flag set explicitly (flags win over everything). */
 typedef struct hpf_config_flags {
     const char *config, *data_dir, *db, *read_db, *listen, *web_dir, *business_date, *centre,
         *threads, *job_tick, *session_idle_s, *session_max_s, *session_step_up_s, *lockout_base_s,
-        *peers, *peers_ca, *throttle_per_min, *throttle_burst, *trusted_proxies;
+        *peers, *peers_ca, *throttle_per_min, *throttle_burst, *trusted_proxies, *outbox_keep_days;
 } hpf_config_flags;
 
 /* Resolve the configuration. Returns 0 or HPF_EINVAL (bad file line or value, message says

@@ -277,7 +277,8 @@ static int open_env(env *e, const char *cmd, const hpf_config_flags *fl, bool mi
                        .session_idle_s = e->cfg.session_idle_s,
                        .session_max_s = e->cfg.session_max_s,
                        .session_step_up_s = e->cfg.session_step_up_s,
-                       .lockout_base_s = e->cfg.lockout_base_s};
+                       .lockout_base_s = e->cfg.lockout_base_s,
+                       .outbox_keep_s = e->cfg.outbox_keep_days * 86400};
     memcpy(e->svc.centre, e->cfg.centre, sizeof e->svc.centre - 1);
     snprintf(e->keys_dir, sizeof e->keys_dir, "%s/keys", e->cfg.data_dir);
     e->svc.keys_dir = e->keys_dir;

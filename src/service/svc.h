@@ -33,6 +33,7 @@ typedef struct hpf_svc {
     int lockout_base_s;     /* first lock after 5 failed logins, doubling to 1 h; default 60 */
     const hpf_keys *keys;   /* field-encryption keys, loaded once by main/ (trust/keys.h) */
     const char *keys_dir;   /* DATA_DIR/keys: the SM2 seal and operator keys (trust/sm2.h) */
+    int outbox_keep_s;      /* a sent message's contents are wiped after this (jobs/); 7 days */
 } hpf_svc;
 
 /* The business date in force for this call. */

@@ -239,13 +239,14 @@ int hpf_outbox_mark_sent(hpf_db *db, int64_t id, const char *reply_json, int64_t
     hpf_stmt *st;
     int rc = hpf_db_prepare(db, &st,
                             "UPDATE outbox SET status = 'sent', reply = ?, sent_at = ?,"
-                            " last_error = '' WHERE id = ? AND status = 'queued'",
+                            " next_at = ?, last_error = '' WHERE id = ? AND status = 'queued'",
                             err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_text(st, 1, reply_json ? reply_json : "");
     hpf_stmt_bind_i64(st, 2, now);
-    hpf_stmt_bind_i64(st, 3, id);
+    hpf_stmt_bind_i64(st, 3, now); /* a sent message's next_at is when it was sent: retention */
+    hpf_stmt_bind_i64(st, 4, id);
     rc = hpf_stmt_step(st, err);
     int64_t changed = rc == 0 ? hpf_stmt_changes(st) : 0;
     hpf_stmt_reset(st);
@@ -366,6 +367,26 @@ int hpf_outbox_retry(hpf_db *db, int64_t id, int64_t now, hpf_err *err)
     hpf_stmt_bind_i64(st, 1, now);
     hpf_stmt_bind_i64(st, 2, id);
     rc = hpf_stmt_step(st, err);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int hpf_outbox_purge(hpf_db *db, int64_t before, int64_t max, int64_t *n, hpf_err *err)
+{
+    hpf_stmt *st;
+    *n = 0;
+    int rc = hpf_db_prepare(db, &st,
+                            "UPDATE outbox SET payload = '{}', reply = NULL, next_at = 0"
+                            " WHERE id IN (SELECT id FROM outbox WHERE status = 'sent'"
+                            " AND next_at > 0 AND next_at <= ? LIMIT ?)",
+                            err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, before);
+    hpf_stmt_bind_i64(st, 2, max);
+    rc = hpf_stmt_step(st, err);
+    if (rc >= 0)
+        *n = hpf_stmt_changes(st);
     hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }

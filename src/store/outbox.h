@@ -122,6 +122,16 @@ int hpf_outbox_get(hpf_db *db, int64_t id, hpf_outbox_msg *out, hpf_err *err);
  * HPF_ECONFLICT (rule outbox.already_sent) for a sent message. */
 int hpf_outbox_retry(hpf_db *db, int64_t id, int64_t now, hpf_err *err);
 
+/* Retention: wipe the contents of up to `max` messages sent at or before `before` (unix
+ * seconds; a sent message's next_at is its sent_at, so this reads the (status, next_at) index): the
+ * payload becomes "{}" and the reply NULL; the row stays, so its idempotency key still turns a
+ * late repeat into a no-op and the record of what went to whom and when remains. A sealed SMS
+ * code or a phone number need not outlive its use. A wiped message has next_at 0, which keeps
+ * it out of the (status, next_at) range the next purge reads: each purge reads only what it
+ * wipes. Dead messages are kept whole (an operator may retry them). *n counts the wiped ones.
+ * Returns 0 or a database error. */
+int hpf_outbox_purge(hpf_db *db, int64_t before, int64_t max, int64_t *n, hpf_err *err);
+
 /* Queue figures for the dispatcher's poll and the gauge, in one indexed read: *queued counts
  * queued messages, *due those due at `now`. Returns 0 or a database error. */
 int hpf_outbox_stats(hpf_db *db, int64_t now, int64_t *queued, int64_t *due, hpf_err *err);

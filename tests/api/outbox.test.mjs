@@ -203,6 +203,38 @@ describe(`the outbox with hpf-sim (${STORE})`, () => {
   });
 });
 
+describe(`retention: a sent message's contents are wiped after outbox_keep_days (${STORE})`, () => {
+  let sim;
+  let srv;
+  before(async () => {
+    sim = await startSim({ ttl: 900 });
+    srv = await startServer({ demo: null, peers: sim, env: { HPF_OUTBOX_KEEP_DAYS: '0', HPF_JOB_TICK: '1' } });
+  });
+  after(async () => {
+    await srv?.stop();
+    await sim?.stop();
+  });
+
+  test('the row stays with its key and status; payload and reply are gone', async () => {
+    const to = phone();
+    const r = await outbox(srv.store, 'ping', 'sms', '--to', to, '--wait', '20');
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+    const key = /\(key (\S+)\)/.exec(r.stdout)[1];
+    const row = () => srv.store.sql(`SELECT status || '|' || payload || '|' || coalesce(reply, 'NULL') FROM outbox WHERE idem_key = '${key}'`);
+    let got = '';
+    for (const deadline = Date.now() + 15000; Date.now() < deadline;) {
+      got = (await row()).trim();
+      if (got === 'sent|{}|NULL') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(got, 'sent|{}|NULL', 'wiped by the housekeeping job within 15 s');
+    const m = (await list(srv.store, '--status', 'sent')).find((x) => x.idem_key === key);
+    assert.ok(m, 'still listed as sent, under its key');
+    const metrics = (await request(srv, 'GET', '/metrics')).text;
+    assert.ok(metric(metrics, 'hpf_outbox_wiped_total') >= 1, 'hpf_outbox_wiped_total counts it');
+  });
+});
+
 describe(`the outbox without reachable peers (${STORE})`, () => {
   test('without --peers messages stay queued and the server stays ready', async () => {
     const srv = await startServer({ demo: null });
