@@ -10,6 +10,7 @@
 #include "base/parse.h"
 #include "base/rand.h"
 #include "domain/contribution.h"
+#include "domain/interest.h"
 #include "http/server.h"
 #include "http/tlscert.h"
 #include "jobs/jobs.h"
@@ -644,6 +645,186 @@ static int parse_money_opt(const char *what, const char *s, hpf_fen *out)
     return 0;
 }
 
+/* Options of calc interest. */
+enum {
+    OPT_I_RATE = 3000,
+    OPT_I_BASIS,
+    OPT_I_FROM,
+    OPT_I_TO,
+    OPT_I_OPENING,
+    OPT_I_POSTING,
+    OPT_I_RATE_CHANGE,
+    OPT_I_LEAP_366,
+    OPT_I_INTEREST_HELP,
+};
+
+/* Caps on what the command line can ask for (argv is bounded anyway; these keep it on the
+ * stack). */
+#define CALC_MAX_POSTINGS     1000
+#define CALC_MAX_RATE_CHANGES 50
+
+static const char calc_interest_help[] =
+    "usage: hpf calc interest --rate R --basis 360|365 --from DATE --to DATE --opening AMOUNT\n"
+    "                         [--posting DATE:SIGNED_AMOUNT]... [--rate-change DATE:R]...\n"
+    "                         [--leap-366]\n\n"
+    "Interest by the balance-day product (jishu) method, RULES 2: the sum of the end-of-day\n"
+    "balances of --from..--to (both days counted; a posting counts from its own day) times\n"
+    "the annual rate R in percent (\"1.5\"), split at each --rate-change (its rate applies\n"
+    "from DATE on), divided by the day basis and rounded half-up to the fen once.\n"
+    "--leap-366 turns the 365 basis into 366 for the days of an interest year (1 July ..\n"
+    "30 June) that contains 29 February. AMOUNT and SIGNED_AMOUNT in yuan (\"27000.00\",\n"
+    "\"-5000\"), dates YYYY-MM-DD; postings may come in any order and must fall inside the\n"
+    "period. For a closing (I-8) give --to the day before the closing posting.\n"
+    "Prints {\"jishu\",\"interest\",\"closing\"} as decimal strings: yuan-days, yuan, and the\n"
+    "balance at --to plus the interest.\n";
+
+static int by_posting_day(const void *a, const void *b)
+{
+    const hpf_interest_posting *x = a, *y = b;
+    return (x->day > y->day) - (x->day < y->day);
+}
+
+static int by_step_day(const void *a, const void *b)
+{
+    const hpf_interest_rate *x = a, *y = b;
+    return (x->from > y->from) - (x->from < y->from);
+}
+
+/* Split "YYYY-MM-DD:REST" at its colon; false if there is none or the date is bad. */
+static bool dated_arg(const char *s, hpf_day *day, const char **rest)
+{
+    char date[11];
+    const char *colon = strchr(s, ':');
+    if (!colon || colon - s != 10)
+        return false;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (hpf_day_parse(day, date) < 0)
+        return false;
+    *rest = colon + 1;
+    return true;
+}
+
+static int calc_interest(int argc, char **argv)
+{
+    static const char *cmd = "calc interest";
+    static const struct option opts[] = {
+        {"rate", required_argument, NULL, OPT_I_RATE},
+        {"basis", required_argument, NULL, OPT_I_BASIS},
+        {"from", required_argument, NULL, OPT_I_FROM},
+        {"to", required_argument, NULL, OPT_I_TO},
+        {"opening", required_argument, NULL, OPT_I_OPENING},
+        {"posting", required_argument, NULL, OPT_I_POSTING},
+        {"rate-change", required_argument, NULL, OPT_I_RATE_CHANGE},
+        {"leap-366", no_argument, NULL, OPT_I_LEAP_366},
+        {"help", no_argument, NULL, OPT_I_INTEREST_HELP},
+        {0}};
+    hpf_interest_posting postings[CALC_MAX_POSTINGS];
+    hpf_interest_rate steps[1 + CALC_MAX_RATE_CHANGES];
+    size_t np = 0, nsteps = 1;
+    bool have_rate = false, have_from = false, have_to = false, have_opening = false;
+    hpf_interest_basis basis = {0};
+    hpf_day from = 0, to = 0;
+    hpf_fen opening = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_I_RATE:
+            if (hpf_interest_rate_parse(&steps[0].rate, optarg) < 0)
+                return usage_error(cmd,
+                                   "--rate '%s' must be a percentage such as 1.5 (0 to 100, "
+                                   "at most five decimals)",
+                                   optarg);
+            have_rate = true;
+            break;
+        case OPT_I_BASIS:
+            if (strcmp(optarg, "360") != 0 && strcmp(optarg, "365") != 0)
+                return usage_error(cmd, "--basis must be 360 or 365");
+            basis.days = strcmp(optarg, "360") == 0 ? 360 : 365;
+            break;
+        case OPT_I_FROM:
+        case OPT_I_TO:
+            if (hpf_day_parse(c == OPT_I_FROM ? &from : &to, optarg) < 0)
+                return usage_error(cmd, "%s '%s' is not a date YYYY-MM-DD",
+                                   c == OPT_I_FROM ? "--from" : "--to", optarg);
+            *(c == OPT_I_FROM ? &have_from : &have_to) = true;
+            break;
+        case OPT_I_OPENING:
+            if (hpf_money_parse(&opening, optarg, -HPF_MONEY_MAX, HPF_MONEY_MAX) < 0)
+                return usage_error(cmd, "--opening '%s' must be an amount in yuan", optarg);
+            have_opening = true;
+            break;
+        case OPT_I_POSTING: {
+            hpf_day d;
+            const char *amount;
+            if (np == CALC_MAX_POSTINGS)
+                return usage_error(cmd, "at most %d --posting", CALC_MAX_POSTINGS);
+            if (!dated_arg(optarg, &d, &amount) ||
+                hpf_money_parse(&postings[np].amount,
+                                amount + (amount[0] == '+' && amount[1] != '-'), -HPF_MONEY_MAX,
+                                HPF_MONEY_MAX) < 0)
+                return usage_error(cmd,
+                                   "--posting '%s' must be DATE:SIGNED_AMOUNT, e.g. "
+                                   "2022-03-10:-5000.00",
+                                   optarg);
+            postings[np++].day = d;
+            break;
+        }
+        case OPT_I_RATE_CHANGE: {
+            const char *rate;
+            if (nsteps == 1 + CALC_MAX_RATE_CHANGES)
+                return usage_error(cmd, "at most %d --rate-change", CALC_MAX_RATE_CHANGES);
+            if (!dated_arg(optarg, &steps[nsteps].from, &rate) ||
+                hpf_interest_rate_parse(&steps[nsteps].rate, rate) < 0)
+                return usage_error(cmd, "--rate-change '%s' must be DATE:R, e.g. 2022-01-01:2.0",
+                                   optarg);
+            nsteps++;
+            break;
+        }
+        case OPT_I_LEAP_366:
+            basis.leap_366 = true;
+            break;
+        case OPT_I_INTEREST_HELP:
+            fputs(calc_interest_help, stdout);
+            return EXIT_OK;
+        default:
+            return usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!have_rate || basis.days == 0 || !have_from || !have_to || !have_opening)
+        return usage_error(cmd, "--rate, --basis, --from, --to and --opening are all required");
+    if (basis.leap_366 && basis.days != 365)
+        return usage_error(cmd, "--leap-366 applies to --basis 365 only");
+    if (from > to)
+        return usage_error(cmd, "--to is before --from");
+    /* --rate is in force from the first day; each change from its own date on. */
+    steps[0].from = from;
+    qsort(steps + 1, nsteps - 1, sizeof steps[0], by_step_day);
+    for (size_t i = 1; i < nsteps; i++) {
+        char d[11];
+        if (steps[i].from <= from || steps[i].from > to)
+            return usage_error(cmd, "--rate-change %s must fall after --from and on or before --to",
+                               hpf_day_fmt(d, steps[i].from));
+        if (steps[i].from == steps[i - 1].from)
+            return usage_error(cmd, "two --rate-change on %s", hpf_day_fmt(d, steps[i].from));
+    }
+    qsort(postings, np, sizeof postings[0], by_posting_day);
+    hpf_interest_schedule sched = {steps, nsteps};
+    hpf_interest_result r;
+    hpf_err err = HPF_ERR_INIT;
+    if (hpf_interest_compute(&r, opening, from, to, postings, np, &sched, &basis, &err) < 0) {
+        fprintf(stderr, "hpf %s: %s\n", cmd, err.msg);
+        return EXIT_USAGE;
+    }
+    /* The 积数 in fen·days is yuan·days with two decimals, formatted as money is. */
+    char j[24], i[24], cl[24];
+    printf("{\"jishu\":\"%s\",\"interest\":\"%s\",\"closing\":\"%s\"}\n", hpf_money_fmt(j, r.jishu),
+           hpf_money_fmt(i, r.interest), hpf_money_fmt(cl, r.closing));
+    return EXIT_OK;
+}
+
 static int cmd_calc(int argc, char **argv)
 {
     static const struct option opts[] = {{"wage", required_argument, NULL, OPT_WAGE},
@@ -662,10 +843,14 @@ static int cmd_calc(int argc, char **argv)
         "Prints {\"base\",\"unit\",\"individual\",\"total\"} as decimal strings.\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help, argc < 2 ? stderr : stdout);
+        fprintf(argc < 2 ? stderr : stdout, "\n%s", calc_interest_help);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (!strcmp(argv[1], "interest"))
+        return calc_interest(argc - 1, argv + 1);
     if (strcmp(argv[1], "contribution") != 0)
-        return usage_error("calc", "unknown calculation '%s' (try contribution)", argv[1]);
+        return usage_error("calc", "unknown calculation '%s' (try contribution or interest)",
+                           argv[1]);
     argc--;
     argv++;
     hpf_fen wage = -1, avg = -1, minw = -1, unit = -1, indiv = -1;
@@ -1622,7 +1807,7 @@ static const struct command {
     {"demo", cmd_demo, "fill an empty database with a demo population"},
     {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"audit", cmd_audit, "verify the SM3 audit chain and the records it covers (audit verify)"},
-    {"calc", cmd_calc, "business calculations (calc contribution ...)"},
+    {"calc", cmd_calc, "business calculations (calc contribution|interest ...)"},
     {"user", cmd_user, "manage logins (user add-operator|add-admin ...)"},
     {"totp", cmd_totp, "print the current TOTP code of a secret (for demo logins)"},
     {"keys", cmd_keys, "field-encryption and seal keys (keys status|rotate|retire V|rotate-seal)"},

@@ -1,4 +1,4 @@
-// The hpf command line: calc contribution (RULES §1.2-A), version, help, exit codes, migrate, demo.
+// The hpf command line: calc contribution (RULES §1.2-A), calc interest (§2.3), version, help, exit codes, migrate, demo.
 // Exit codes: 0 ok, 1 failure, 2 bad usage or bad input (one line on stderr).
 
 import assert from 'node:assert/strict';
@@ -101,6 +101,97 @@ describe('hpf calc contribution (RULES §1.2-A)', () => {
   });
 });
 
+// RULES §2.3-A: 20,000.00 opening, 1,000.00 on the 15th of each month, 5,000.00 out on 2022-03-10.
+const EX_A = [
+  '2021-07-15', '2021-08-15', '2021-09-15', '2021-10-15', '2021-11-15', '2021-12-15',
+  '2022-01-15', '2022-02-15', '2022-03-15', '2022-04-15', '2022-05-15', '2022-06-15',
+].map((d) => `${d}:1000.00`).concat(['2022-03-10:-5000.00']);
+
+function interestArgs({ rate = '1.5', basis, from = '2021-07-01', to = '2022-06-30', opening = '20000.00', postings = [], changes = [], leap = false }) {
+  const a = ['calc', 'interest', '--rate', rate, '--basis', String(basis), '--from', from, '--to', to, '--opening', opening];
+  for (const p of postings) a.push('--posting', p);
+  for (const c of changes) a.push('--rate-change', c);
+  if (leap) a.push('--leap-366');
+  return a;
+}
+
+async function interestOk(v) {
+  const r = await runHpf(interestArgs(v));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 1, 'one line of JSON');
+  return JSON.parse(r.stdout);
+}
+
+describe('hpf calc interest (RULES §2.3)', () => {
+  test('2.3-A at basis 360: 8,931,000.00 yuan·days, 372.13 (the 372.125 tie rounds up), 27,372.13', async () => {
+    assert.deepEqual(await interestOk({ basis: 360, postings: EX_A }), { jishu: '8931000.00', interest: '372.13', closing: '27372.13' });
+  });
+
+  test('2.3-A at basis 365: 367.03', async () => {
+    assert.deepEqual(await interestOk({ basis: 365, postings: EX_A }), { jishu: '8931000.00', interest: '367.03', closing: '27367.03' });
+  });
+
+  test('2.3-A with the postings in another order and "1.50", "+1000": the same figures', async () => {
+    const shuffled = [...EX_A].reverse().map((p) => p.replace(':1000.00', ':+1000'));
+    assert.deepEqual(await interestOk({ rate: '1.50', basis: 360, postings: shuffled }), { jishu: '8931000.00', interest: '372.13', closing: '27372.13' });
+  });
+
+  test('2.3-B, closing on 2022-01-20: interest to 2022-01-19 is 197.42, payout 27,197.42', async () => {
+    const seven = EX_A.filter((p) => p < '2022-01-20');
+    assert.equal(seven.length, 7);
+    assert.deepEqual(await interestOk({ basis: 360, to: '2022-01-19', postings: seven }), { jishu: '4738000.00', interest: '197.42', closing: '27197.42' });
+  });
+
+  test('2.3-C, 10,000.00 over the 366 days of 2023-07-01..2024-06-30: 152.50, 150.41, 150.00 with --leap-366', async () => {
+    const v = { from: '2023-07-01', to: '2024-06-30', opening: '10000' };
+    assert.deepEqual(await interestOk({ ...v, basis: 360 }), { jishu: '3660000.00', interest: '152.50', closing: '10152.50' });
+    assert.deepEqual(await interestOk({ ...v, basis: 365 }), { jishu: '3660000.00', interest: '150.41', closing: '10150.41' });
+    assert.deepEqual(await interestOk({ ...v, basis: 365, leap: true }), { jishu: '3660000.00', interest: '150.00', closing: '10150.00' });
+  });
+
+  test('a rate change inside the year splits the jishu and rounds once: 187.33 (not 76.67 + 110.67)', async () => {
+    // 10,000 x 184 days at 1.5% + (10,000 x 181 + 2,000 x 91) at 2.0%: 67,440 / 360 = 187.333
+    const v = { opening: '10000.00', postings: ['2022-04-01:2000'], changes: ['2022-01-01:2.00'] };
+    assert.deepEqual(await interestOk({ ...v, basis: 360 }), { jishu: '3832000.00', interest: '187.33', closing: '12187.33' });
+    assert.deepEqual(await interestOk({ ...v, basis: 365 }), { jishu: '3832000.00', interest: '184.77', closing: '12184.77' });
+  });
+
+  test('a negative balance earns negative interest, rounded half-up on the absolute value', async () => {
+    assert.deepEqual(await interestOk({ basis: 360, opening: '-10000.00' }), { jishu: '-3650000.00', interest: '-152.08', closing: '-10152.08' });
+  });
+
+  const bad = [
+    ['no --rate', (a) => a.splice(a.indexOf('--rate'), 2)],
+    ['no --opening', (a) => a.splice(a.indexOf('--opening'), 2)],
+    ['--basis 366', (a) => (a[a.indexOf('--basis') + 1] = '366')],
+    ['--rate abc', (a) => (a[a.indexOf('--rate') + 1] = 'abc')],
+    ['--rate 1.5%', (a) => (a[a.indexOf('--rate') + 1] = '1.5%')],
+    ['--rate with six decimals', (a) => (a[a.indexOf('--rate') + 1] = '1.500001')],
+    ['--rate -1', (a) => (a[a.indexOf('--rate') + 1] = '-1')],
+    ['--from not a date', (a) => (a[a.indexOf('--from') + 1] = '2021-02-30')],
+    ['--to before --from', (a) => (a[a.indexOf('--to') + 1] = '2021-06-30')],
+    ['--opening with three decimals', (a) => (a[a.indexOf('--opening') + 1] = '1.005')],
+    ['a posting without its date', (a) => a.push('--posting', '1000.00')],
+    ['a posting with a bad amount', (a) => a.push('--posting', '2022-01-01:1,000')],
+    ['a posting after --to', (a) => a.push('--posting', '2022-07-01:1000')],
+    ['a posting before --from', (a) => a.push('--posting', '2021-06-30:1000')],
+    ['--leap-366 with basis 360', (a) => a.push('--leap-366')],
+    ['a rate change on --from', (a) => a.push('--rate-change', '2021-07-01:2.0')],
+    ['a rate change after --to', (a) => a.push('--rate-change', '2022-07-01:2.0')],
+    ['two rate changes on one day', (a) => a.push('--rate-change', '2022-01-01:2.0', '--rate-change', '2022-01-01:2.5')],
+    ['a rate change with a bad rate', (a) => a.push('--rate-change', '2022-01-01:two')],
+    ['an unknown option', (a) => a.push('--frobnicate')],
+    ['an extra argument', (a) => a.push('extra')],
+  ];
+  for (const [what, edit] of bad) {
+    test(`${what}: exit 2 with one line on stderr`, async () => {
+      const args = interestArgs({ basis: 360, postings: ['2022-01-15:1000'] });
+      edit(args);
+      assertUsageError(await runHpf(args), what);
+    });
+  }
+});
+
 describe('version, help, usage', () => {
   test('hpf version prints the version and exits 0', async () => {
     const r = await runHpf(['version']);
@@ -114,7 +205,7 @@ describe('version, help, usage', () => {
     for (const cmd of ['serve', 'migrate', 'demo', 'calc', 'version']) assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`), `--help mentions ${cmd}`);
   });
 
-  for (const cmd of [['serve'], ['migrate'], ['demo'], ['calc', 'contribution']]) {
+  for (const cmd of [['serve'], ['migrate'], ['demo'], ['calc', 'contribution'], ['calc', 'interest']]) {
     test(`hpf ${cmd.join(' ')} --help exits 0 and describes its options`, async () => {
       const r = await runHpf([...cmd, '--help']);
       assert.equal(r.code, 0, r.stderr);
