@@ -145,12 +145,16 @@ static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
         resp->nheaders = fresh.nheaders;
         hpf_err_clear(&err);
         memset(&c.actor, 0, sizeof c.actor);
+        json_decref(c.problem_extra);
+        c.problem_extra = NULL;
         backoff(attempt);
     }
     if (rc < 0) {
         if (!err.code)
             hpf_err_set(&err, rc, "request failed");
-        hpf_http_problem(req, resp, &err);
+        hpf_http_problem_ext(req, resp, &err, c.problem_extra);
+    } else {
+        json_decref(c.problem_extra);
     }
     hpf_wipe(c.csrf, sizeof c.csrf);
 }

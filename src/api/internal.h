@@ -22,6 +22,9 @@ typedef struct api_ctx {
     hpf_actor actor; /* role HPF_ROLE_NONE when not logged in */
     char csrf[HPF_TOKEN_LEN];
     const char *token; /* the session cookie, or NULL */
+    /* Members a failing handler adds to its problem answer (an "errors" array): owned, sent
+     * and freed by the dispatcher (hpf_http_problem_ext). */
+    json_t *problem_extra;
 } api_ctx;
 
 /* A handler returns 0 after writing the response, or a negative code with err set (the

@@ -306,8 +306,10 @@ static const char *status_title(int status)
     }
 }
 
-/* The problem response for err with an explicit status (414 has no error code of its own). */
-static void problem_status(hpf_http_req *req, hpf_http_resp *resp, int status, const hpf_err *err)
+/* The problem response for err with an explicit status (414 has no error code of its own),
+ * with extension members from `extra` (stolen; NULL for none) on a 4xx. */
+static void problem_with(hpf_http_req *req, hpf_http_resp *resp, int status, const hpf_err *err,
+                         json_t *extra)
 {
     const char *rid = req->request_id ? req->request_id : "";
     json_t *o = json_object();
@@ -333,16 +335,44 @@ static void problem_status(hpf_http_req *req, hpf_http_resp *resp, int status, c
             json_object_set_new(o, "field", safe_string(err->field));
         if (err->rule[0])
             json_object_set_new(o, "rule", safe_string(err->rule));
+        const char *key;
+        json_t *val;
+        json_object_foreach(extra, key, val)
+        {
+            if (!json_object_get(o, key) && strcmp(key, "request_id") != 0)
+                json_object_set(o, key, val);
+        }
     }
+    json_decref(extra);
     json_object_set_new(o, "request_id", json_string(rid));
     hpf_http_json(resp, status, o);
     if (resp->status == status)
         resp->content_type = "application/problem+json";
 }
 
+static void problem_status(hpf_http_req *req, hpf_http_resp *resp, int status, const hpf_err *err)
+{
+    problem_with(req, resp, status, err, NULL);
+}
+
 void hpf_http_problem(hpf_http_req *req, hpf_http_resp *resp, const hpf_err *err)
 {
     problem_status(req, resp, hpf_err_http_status(err->code), err);
+}
+
+void hpf_http_problem_ext(hpf_http_req *req, hpf_http_resp *resp, const hpf_err *err,
+                          json_t *extra)
+{
+    problem_with(req, resp, hpf_err_http_status(err->code), err, extra);
+}
+
+bool hpf_http_media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    if (!ct || strncasecmp(ct, type, n) != 0)
+        return false;
+    const char *p = ct + n + strspn(ct + n, " \t");
+    return *p == '\0' || *p == ';';
 }
 
 static bool content_type_is_json(const char *ct)

@@ -104,6 +104,15 @@ void hpf_http_add_header(hpf_http_resp *resp, const char *name, const char *valu
  * type "urn:hpf:problem:<hpf_err_name>", title, detail = err->msg, and when set "field" and
  * "rule"; always "request_id". */
 void hpf_http_problem(hpf_http_req *req, hpf_http_resp *resp, const hpf_err *err);
+/* The same with more members from the object `extra` (RFC 9457 extension members, such as an
+ * "errors" array listing every problem of a file), added to a 4xx answer only and never over a
+ * standard member. Steals the reference to `extra`, which may be NULL. */
+void hpf_http_problem_ext(hpf_http_req *req, hpf_http_resp *resp, const hpf_err *err,
+                          json_t *extra);
+
+/* True when the Content-Type value `ct` names the media type `type` ("text/csv"), in any case,
+ * whatever parameters follow a ';'. NULL is no type. */
+bool hpf_http_media_type_is(const char *ct, const char *type);
 
 /* Decode the body as one JSON object. Returns 0 with *out owned by the caller, or:
  * HPF_EMEDIA (415) unless Content-Type is application/json (a charset=utf-8 parameter is fine),

@@ -55,7 +55,7 @@ function retryAfterSeconds(value) {
 }
 
 export class ApiError extends Error {
-  constructor({ status = 0, title = '', detail = '', field = null, rule = null, type = null, requestId = null, retryAfter = null }) {
+  constructor({ status = 0, title = '', detail = '', field = null, rule = null, type = null, requestId = null, retryAfter = null, errors = null }) {
     super(detail || title || `HTTP ${status}`)
     this.name = 'ApiError'
     this.status = status
@@ -65,6 +65,8 @@ export class ApiError extends Error {
     this.rule = rule
     this.type = type
     this.requestId = requestId
+    // Every problem of an uploaded file: [{pointer, line, column, rule, detail}] (roster CSV).
+    this.errors = Array.isArray(errors) ? errors : null
     // 429 with Retry-After: the moment (ms since the epoch) after which trying again makes sense.
     this.retryAt = retryAfter === null ? null : Date.now() + retryAfter * 1000
   }
@@ -112,6 +114,10 @@ async function send(method, path, opts) {
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(opts.body)
+  } else if (opts.rawBody !== undefined) {
+    // a file as it is (a Blob/File): the server detects its encoding
+    headers['Content-Type'] = opts.contentType
+    init.body = opts.rawBody
   }
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken
 
@@ -143,6 +149,7 @@ async function send(method, path, opts) {
       type: p.type ?? null,
       requestId: p.request_id || res.headers.get('X-Request-Id'),
       retryAfter: res.status === 429 ? retryAfterSeconds(res.headers.get('Retry-After')) : null,
+      errors: p.errors ?? null,
     })
     // The session ended, unless the server only wants a fresh second factor for this action.
     if (res.status === 401 && err.rule !== 'auth.step_up_required' && !path.startsWith('/session') && onUnauthenticated) {
@@ -193,6 +200,18 @@ export const api = {
   remit: (dwzh, body, idempotencyKey) =>
     request('POST', `/employers/${encodeURIComponent(dwzh)}/remittances`, {
       body,
+      headers: { 'Idempotency-Key': idempotencyKey },
+      raw: true,
+    }),
+  // the roster as a CSV file: a plain link downloads it (a GET with the session cookie)
+  remittanceDraftCsvUrl: (dwzh, period) =>
+    `${BASE}/employers/${encodeURIComponent(dwzh)}/remittances/draft${buildQuery({ period, format: 'csv' })}`,
+  // upload an edited roster file: the same submit as remit() (202 pending approval)
+  remitCsv: (dwzh, period, total, file, idempotencyKey) =>
+    request('POST', `/employers/${encodeURIComponent(dwzh)}/remittances`, {
+      query: { period, total },
+      rawBody: file,
+      contentType: 'text/csv',
       headers: { 'Idempotency-Key': idempotencyKey },
       raw: true,
     }),
