@@ -10,7 +10,9 @@ debs=(build-essential pkg-config meson ninja-build openssl ca-certificates
       libcurl4-openssl-dev libpq-dev nodejs npm)
 case "$what" in
   # postgresql: the throwaway test cluster (scripts/pgtest.sh) and pgbench (from postgresql-15)
-  test)  debs+=(libcriterion-dev clang libclang-rt-14-dev chromium fonts-noto-cjk curl sqlite3 postgresql) ;;
+  # zbar-tools: zbarimg reads back the authenticator QR code the admin pages draw (tests/e2e)
+  test)  debs+=(libcriterion-dev clang libclang-rt-14-dev chromium fonts-noto-cjk curl sqlite3 postgresql
+               zbar-tools) ;;
   bench) debs+=(wrk curl sqlite3 bc postgresql) ;;
   run)   ;;
   *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;

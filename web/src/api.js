@@ -228,6 +228,14 @@ export const api = {
   // a policy change: 202 pending approval, 200 + Idempotent-Replay for the same key and body
   proposePolicy: (body, idempotencyKey) =>
     request('POST', '/policies', { body, headers: { 'Idempotency-Key': idempotencyKey }, raw: true }),
+
+  // administration (admin only): operator logins. Creating one and disabling or enabling any
+  // login want a fresh second factor (the step-up dialog, as for money). The 201 of
+  // createOperator carries the login's totp_uri this once: callers keep it in memory only.
+  operators: (offset, limit) => request('GET', '/operators', { query: { offset, limit } }),
+  createOperator: (body) => request('POST', '/operators', { body }),
+  disableUser: (username) => request('POST', `/users/${encodeURIComponent(username)}/disable`, { body: {} }),
+  enableUser: (username) => request('POST', `/users/${encodeURIComponent(username)}/enable`, { body: {} }),
 }
 
 /** A fresh Idempotency-Key: 32 lowercase hex characters from the platform CSPRNG. */

@@ -12,6 +12,8 @@ import VerifyView from './views/VerifyView.vue'
 import ApprovalList from './views/ApprovalList.vue'
 import ApprovalDetail from './views/ApprovalDetail.vue'
 import PolicyNew from './views/PolicyNew.vue'
+import AdminHome from './views/AdminHome.vue'
+import AdminOperatorNew from './views/AdminOperatorNew.vue'
 
 const routes = [
   { path: '/', redirect: () => homeFor(session.user) },
@@ -49,6 +51,9 @@ const routes = [
     meta: { role: 'operator', title: 'nav.approvals' },
   },
   { path: '/operator/policies/new', name: 'operator-policy', component: PolicyNew, meta: { role: 'operator', title: 'policy.newTitle' } },
+  // Administrators manage logins only (no business page): operators, and disabling any login.
+  { path: '/admin', name: 'admin', component: AdminHome, meta: { role: 'admin', title: 'nav.operators' } },
+  { path: '/admin/operators/new', name: 'admin-operator-new', component: AdminOperatorNew, meta: { role: 'admin', title: 'nav.newOperator' } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

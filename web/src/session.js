@@ -79,6 +79,8 @@ export function homeFor(user) {
       return '/agent'
     case 'operator':
       return '/operator'
+    case 'admin':
+      return '/admin'
     default:
       return '/login'
   }
