@@ -11,7 +11,8 @@
 # fuzz/fuzz_NAME.c links against it into OUT_DIR/fuzz_NAME. The libraries are the
 # dependency('...') names of meson.build, through pkg-config, so a new dependency there needs no
 # change here. The embedded SQL migrations (a generated file of the main build) are left out:
-# the linker takes only the objects a target needs, and none needs store/migrate.c. Rebuilds
+# the linker takes only the objects a target needs, and none needs store/migrate.c; the
+# embedded baseline chart of accounts is generated here too (the API reaches ledger/chart.c). Rebuilds
 # are incremental (ninja, with header dependencies).
 set -euo pipefail
 
@@ -70,6 +71,16 @@ fi
     echo "build $o: cc_lib \$root/$s"
     objs="$objs $o"
   done
+  # Generated sources the library needs (as src/ledger/meson.build makes them): the baseline
+  # chart of accounts built into the binary.
+  echo "rule embed"
+  echo "  command = python3 \$root/scripts/embed_file.py \$sym \$hdr \$in \$out"
+  echo "  description = EMBED \$in"
+  echo "build gen/chart_baseline_gen.c: embed \$root/data/chart-1999.csv | \$root/scripts/embed_file.py"
+  echo "  sym = hpf_chart_baseline"
+  echo "  hdr = ledger/chart.h"
+  echo "build obj/gen/chart_baseline_gen.o: cc_lib gen/chart_baseline_gen.c"
+  objs="$objs obj/gen/chart_baseline_gen.o"
   echo "build libhpf-fuzz.a: ar $objs"
   for t in "${targets[@]}"; do
     echo "build obj/fuzz/$t.o: cc_target \$root/fuzz/$t.c"

@@ -7,6 +7,7 @@
 #include "domain/ids.h"
 #include "http/ratelimit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,9 +160,11 @@ static void dispatch(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
     hpf_wipe(c.csrf, sizeof c.csrf);
 }
 
+#define API_MAX_ROUTES 128
+
 const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
 {
-    static hpf_http_route table[64];
+    static hpf_http_route table[API_MAX_ROUTES];
     static size_t count;
     const struct {
         const api_route *r;
@@ -171,16 +174,23 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
         {api_member_routes, api_member_nroutes},     {api_remit_routes, api_remit_nroutes},
         {api_public_routes, api_public_nroutes},     {api_counter_routes, api_counter_nroutes},
         {api_approval_routes, api_approval_nroutes}, {api_policy_routes, api_policy_nroutes},
-        {api_admin_routes, api_admin_nroutes},
+        {api_admin_routes, api_admin_nroutes},       {api_ledger_routes, api_ledger_nroutes},
+        {api_account_state_routes, api_account_state_nroutes},
     };
     g_svc = svc;
     if (!count) {
         for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-            for (size_t i = 0; i < groups[g].n && count < 64; i++)
+            for (size_t i = 0; i < groups[g].n; i++) {
+                if (count == API_MAX_ROUTES) { /* a build that cannot serve its own API */
+                    fprintf(stderr, "api: more than %d routes: raise API_MAX_ROUTES\n",
+                            API_MAX_ROUTES);
+                    abort();
+                }
                 table[count++] = (hpf_http_route){.method = groups[g].r[i].method,
                                                   .pattern = groups[g].r[i].pattern,
                                                   .handler = dispatch,
                                                   .udata = &groups[g].r[i]};
+            }
     }
     *n = count;
     return table;

@@ -64,6 +64,14 @@ extern const size_t api_admin_nroutes;
 extern const api_route api_approval_routes[], api_policy_routes[];
 extern const size_t api_approval_nroutes, api_policy_nroutes;
 
+/* The fund's books (api/ledger.c). */
+extern const api_route api_ledger_routes[];
+extern const size_t api_ledger_nroutes;
+
+/* Member account states: 封存, 启封, 内部转移, 冻结, 解冻 and the history (api/account_state.c). */
+extern const api_route api_account_state_routes[];
+extern const size_t api_account_state_nroutes;
+
 /* ---- body decoding ---- */
 
 typedef enum { API_STR, API_INT, API_MONEY, API_OBJ, API_ARR, API_BOOL } api_type;

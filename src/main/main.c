@@ -14,8 +14,10 @@
 #include "http/server.h"
 #include "http/tlscert.h"
 #include "jobs/jobs.h"
+#include "ledger/chart.h"
 #include "ledger/verify.h"
 #include "main/config.h"
+#include "main/ledger_cmd.h"
 #include "peers/sms.h"
 #include "service/demo.h"
 #include "service/svc.h"
@@ -266,7 +268,10 @@ static int open_env(env *e, const char *cmd, const hpf_config_flags *fl, bool mi
         return fail(cmd, &err);
     if (migrate) {
         hpf_db *db;
-        if (hpf_store_conn(e->store, &db, &err) < 0 || hpf_migrate(db, NULL, &err) < 0) {
+        /* The baseline chart of accounts is data (data/chart-1999.csv, built in), loaded the
+         * first time a database has none. */
+        if (hpf_store_conn(e->store, &db, &err) < 0 || hpf_migrate(db, NULL, &err) < 0 ||
+            hpf_chart_ensure_baseline(db, NULL, &err) < 0) {
             hpf_store_free(e->store);
             e->store = NULL;
             return fail(cmd, &err);
@@ -546,6 +551,7 @@ static int cmd_migrate(int argc, char **argv)
     hpf_db *db;
     int applied = 0, version = 0;
     if (hpf_store_conn(e.store, &db, &err) < 0 || hpf_migrate(db, &applied, &err) < 0 ||
+        hpf_chart_ensure_baseline(db, NULL, &err) < 0 ||
         hpf_migrate_version(db, &version, &err) < 0) {
         close_env(&e);
         return fail("migrate", &err);
@@ -1033,10 +1039,11 @@ static int cmd_verify(int argc, char **argv)
     int rc = parse_common_only(
         argc, argv, "verify",
         "usage: hpf verify [options]\n\nRecompute the ledger invariants from posted data: "
-        "balanced vouchers, member balances\nequal to their postings, the control account 201 "
-        "equal to the member sub-ledger,\nthe balance-sheet identity, remittances equal to their "
-        "vouchers and postings.\nExit 0 when all hold; 1 naming the first "
-        "violation.\n\n" COMMON_HELP,
+        "balanced vouchers on subjects of the chart\nin force, member balances equal to their "
+        "postings, the control account 201 equal to\nthe member and the employer sub-ledgers, "
+        "the balance-sheet identity, vouchers that\nfollow their templates, remittances equal to "
+        "their vouchers and postings, reversals\nthat mirror their originals "
+        "(ledger/verify.h).\nExit 0 when all hold; 1 naming the first violation.\n\n" COMMON_HELP,
         &fl);
     if (rc >= 0)
         return rc;
@@ -1807,6 +1814,7 @@ static const struct command {
     {"demo", cmd_demo, "fill an empty database with a demo population"},
     {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"audit", cmd_audit, "verify the SM3 audit chain and the records it covers (audit verify)"},
+    {"ledger", hpf_cmd_ledger, "the fund's books (ledger chart load|show, trial-balance, reverse)"},
     {"calc", cmd_calc, "business calculations (calc contribution|interest ...)"},
     {"user", cmd_user, "manage logins (user add-operator|add-admin ...)"},
     {"totp", cmd_totp, "print the current TOTP code of a secret (for demo logins)"},

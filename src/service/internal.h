@@ -68,6 +68,12 @@ int svc_list(hpf_db *db, const char *count_sql, const char *page_sql, int64_t ke
  * session.expired audit entry by `actor`; *n (may be NULL) counts them. (auth.c) */
 int svc_end_user_sessions(hpf_db *db, int64_t actor, int64_t user_id, int64_t *n, hpf_err *err);
 
+/* Whether a member account in the stored state `state` ("01") takes a deposit: the one rule
+ * of domain/account (hpf_account_may_receive), for every path that posts one. When it does not,
+ * `why` (may be NULL) holds the 409 account.state naming the state; an unknown code takes none.
+ * (account_state.c) */
+bool svc_member_takes_deposits(const char *state, hpf_err *why);
+
 /* ---- personal fields (member.c; docs/internals/crypto.md) ---- */
 
 #define SVC_LOGIN_KEY_MAX 72

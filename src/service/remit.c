@@ -36,7 +36,8 @@ static hpf_day first_day(hpf_month m)
     return hpf_day_from_ymd(m / 100, m % 100, 1);
 }
 
-/* Members a roster may hold for `period`: normal accounts opened on or before its last day. */
+/* Members a roster may hold for `period`: accounts that take deposits (domain/account: normal
+ * and frozen) opened on or before its last day. */
 int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                          hpf_month period, hpf_remit_draft *out, hpf_err *err)
 {
@@ -57,17 +58,18 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
     hpf_day_fmt(last, hpf_day_from_ymd(period / 100, period % 100,
                                        hpf_days_in_month(period / 100, period % 100)));
     rc = hpf_db_prepare(db, &st,
-                        "SELECT account_no, name, wage FROM member WHERE employer_id = ?"
-                        " AND state = '01' AND opened_on <= ? ORDER BY id LIMIT ?",
+                        "SELECT account_no, name, wage, state FROM member WHERE employer_id = ?"
+                        " AND opened_on <= ? ORDER BY id",
                         err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, emp.id);
     hpf_stmt_bind_text(st, 2, last);
-    hpf_stmt_bind_i64(st, 3, HPF_REMIT_MAX_ROWS);
     size_t cap = 16;
     out->rows = hpf_xcalloc(cap, sizeof *out->rows);
-    while ((rc = hpf_stmt_step(st, err)) == 1) {
+    while (out->n < HPF_REMIT_MAX_ROWS && (rc = hpf_stmt_step(st, err)) == 1) {
+        if (!svc_member_takes_deposits(hpf_stmt_text(st, 3), NULL))
+            continue;
         if (out->n == cap) {
             cap *= 2;
             out->rows = hpf_xrealloc(out->rows, cap * sizeof *out->rows);
@@ -183,6 +185,7 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
 {
     hpf_stmt *st;
     char last[11], want[24], got[24], msg[160];
+    hpf_err why = HPF_ERR_INIT;
     hpf_fen unit_total = 0, indiv_total = 0, total = 0;
     int y = req->period / 100, m = req->period % 100;
     hpf_day_fmt(last, hpf_day_from_ymd(y, m, hpf_days_in_month(y, m)));
@@ -203,10 +206,8 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
         if (rc == 0 || (rc == 1 && hpf_stmt_i64(st, 1) != emp->id)) {
             rc = row_err(err, i, "/account_no", "remittance.member_unknown",
                          "no member account with this number at this employer");
-        } else if (rc == 1 && strcmp(hpf_stmt_text(st, 3), "01") != 0) {
-            snprintf(msg, sizeof msg, "account is in state %s, not 01 (normal)",
-                     hpf_stmt_text(st, 3));
-            rc = row_err(err, i, "/account_no", "remittance.member_state", msg);
+        } else if (rc == 1 && !svc_member_takes_deposits(hpf_stmt_text(st, 3), &why)) {
+            rc = row_err(err, i, "/account_no", "remittance.member_state", why.msg);
         } else if (rc == 1 && strcmp(hpf_stmt_text(st, 5), last) > 0) {
             rc = row_err(err, i, "/account_no", "remittance.member_not_open",
                          "account was opened after this month");
@@ -293,12 +294,9 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
         indiv_total += chk[i].c.individual;
     }
     snprintf(summary, sizeof summary, "汇缴 %s %s", hpf_month_fmt(per, req->period), emp->name);
-    hpf_vline lines[] = {
-        {.subject = "101", .debit = req->total},
-        {.subject = "201", .credit = req->total},
-    };
-    int rc = hpf_ledger_voucher(db, &voucher_id, voucher_no, today, HPF_VT_REMIT, summary, lines, 2,
-                                err);
+    const hpf_amount amounts[] = {{"deposit", req->total}}; /* the template names the subjects */
+    int rc = hpf_ledger_voucher_from(db, &voucher_id, voucher_no, today, HPF_VT_REMIT, summary,
+                                     amounts, 1, err);
     if (rc < 0)
         return rc;
     hpf_day_to_ymd(today, &y, &m, &d);

@@ -13,6 +13,7 @@
 #include "base/date.h"
 #include "base/err.h"
 #include "base/money.h"
+#include "domain/account.h"
 #include "domain/contribution.h"
 #include "store/db.h"
 #include "trust/keys.h"
@@ -344,6 +345,55 @@ int hpf_member_fields_rekey(hpf_svc *svc, int64_t limit, int64_t *done, int64_t 
 
 /* Rows (members, logins' secrets) under key version `version`. */
 int hpf_member_fields_rows(hpf_svc *svc, int version, int64_t *rows, hpf_err *err);
+
+/* ---- account states (service/account_state.c; docs/internals/accounts.md) ----
+ * 封存, 启封, 内部转移, 冻结 and 解冻 change a member account's state (and, for 内部转移, its
+ * employer) as domain/account's table allows, each with a member_state_history row and a
+ * member.state_changed audit snapshot in one transaction. */
+
+#define HPF_STATE_REASON_MAX 200 /* bytes of a reason */
+#define HPF_ORDER_REF_MAX    100 /* bytes of a court order or fraud case reference */
+
+typedef struct hpf_state_req {
+    hpf_account_biz business; /* HPF_BIZ_SEAL, _UNSEAL, _TRANSFER, _FREEZE, _UNFREEZE */
+    const char *reason;       /* 封存, 冻结, 解冻: required; else optional (NULL) */
+    const char *order_ref;    /* 冻结: the court order or fraud case, required */
+    const char *to_employer;  /* 内部转移: the new employer's DWZH */
+    const char *id_number;    /* 内部转移 by the new employer's agent: the member's resident ID,
+                                 required (optional for an operator; checked when given) */
+} hpf_state_req;
+
+/* One change of state (a row of the history). */
+typedef struct hpf_state_change {
+    int64_t id;
+    char account_no[19];
+    char business[3];                        /* JGJ/T 320 A.5 code: "05" */
+    char from_state[3], to_state[3];         /* A.6 codes */
+    char from_employer[19], to_employer[19]; /* DWZH; equal unless 内部转移 */
+    char reason[HPF_STATE_REASON_MAX + 1];   /* "" when none */
+    char order_ref[HPF_ORDER_REF_MAX + 1];   /* 冻结 only */
+    hpf_day biz_date;
+    char actor[64], actor_role[12]; /* the login that did it; "" for the system */
+} hpf_state_change;
+
+/* Run one state business on account `account_no` (*out: the history row written). Who: 封存 and
+ * 启封 the employer's agent or an operator; 冻结 and 解冻 operators only; 内部转移 an operator, or
+ * the new employer's agent for a sealed account (naming the resident ID). Scopes as for reading
+ * the member: an agent of another employer 403 scope.own_employer, an operator of another branch
+ * 404. Errors (nothing written): HPF_EINVAL account.reason / account.order_ref / json.required
+ * (field named); HPF_ECONFLICT account.state (the state forbids the business: the message names
+ * both; a second 封存 is one), account.same_employer, account.not_sealed, employer.state
+ * (/to_employer); HPF_EUNPROC account.employer_unknown; HPF_EFORBIDDEN auth.role,
+ * scope.own_employer, account.identity_mismatch; HPF_ENOTFOUND; HPF_EBUSY (run it again). */
+int hpf_member_state_change(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                            const hpf_state_req *req, hpf_state_change *out, hpf_err *err);
+
+/* A page of the account's state changes, newest first (the member, who is not told the staff's
+ * login names (actor ""); the employer's agent; an operator of the branch). *items is
+ * malloc'd. */
+int hpf_member_state_history(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                             int64_t offset, int64_t limit, hpf_state_change **items, size_t *n,
+                             int64_t *total, hpf_err *err);
 
 /* ---- remittances (汇缴) ---- */
 

@@ -230,6 +230,20 @@ static void canon_approval(canon *c, hpf_stmt *st)
     " unit_amount, indiv_amount, balance_after, voucher_id, COALESCE(reversal_of, 0)"              \
     " FROM posting "
 
+/* A reversal (冲账, ledger/ledger.c): the mirror voucher, the voucher it reverses, its lines and
+ * the mirror postings (each naming the posting it reverses). The summary holds the operator's
+ * reason, free text that may name a person: it enters as a digest. */
+#define REVERSAL_SEL                                                                               \
+    "SELECT v.id, v.voucher_no, v.biz_date, v.template, v.summary, COALESCE(o.voucher_no, '')"     \
+    " FROM voucher v LEFT JOIN voucher o ON o.id = v.reversal_of "
+#define RLINE_SEL                                                                                  \
+    "SELECT v.id, l.line_no, l.subject, l.debit, l.credit FROM voucher v"                          \
+    " JOIN voucher_line l ON l.voucher_id = v.id WHERE v.reversal_of IS NOT NULL "
+#define RPOSTING_SEL                                                                               \
+    "SELECT p.voucher_id, p.id, p.member_id, p.biz_date, p.kind, COALESCE(p.period, 0), p.amount," \
+    " p.unit_amount, p.indiv_amount, p.balance_after, p.voucher_id, COALESCE(p.reversal_of, 0)"   \
+    " FROM voucher v JOIN posting p ON p.voucher_id = v.id WHERE v.reversal_of IS NOT NULL "
+
 /* The ledger rows a remittance carries: its voucher lines in line order (inline in the payload:
  * few, and a changed amount is then named) and its postings in id order (a count, the sum and
  * an SM3 digest over their canonical lines). */
@@ -374,16 +388,13 @@ static void block_discard(ledger_block *k, int64_t *bytes)
     hpf_sm3_final(k->sm3, md);
 }
 
-static void canon_remittance(canon *c, hpf_stmt *st, ledger_block *k)
+/* A ledger block's tail: the lines inline, then the postings' count, sum and digest. */
+static void put_block(canon *c, ledger_block *k)
 {
     unsigned char md[HPF_SM3_LEN];
     char hex[2 * HPF_SM3_LEN + 1];
     block_flush(k, &c->bytes);
     hpf_sm3_final(k->sm3, md);
-    put(c->b, "remittance/1", 12);
-    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, I64(4), SEP, TXT(5), SEP, TXT(6), SEP, I64(7), SEP,
-        I64(8), SEP, I64(9), SEP, I64(10), SEP, DATE(11), SEP, I64(12), SEP, TXT(13), SEP, DATE(14),
-        SEP, TXT(15), SEP, TXT(16), SEP;
     put(c->b, k->lines.data ? k->lines.data : "", k->lines.len);
     SEP;
     put_i64(c->b, k->count);
@@ -396,6 +407,22 @@ static void canon_remittance(canon *c, hpf_stmt *st, ledger_block *k)
     put(c->b, hpf_hex(hex, md, sizeof md), 2 * HPF_SM3_LEN);
 }
 
+static void canon_remittance(canon *c, hpf_stmt *st, ledger_block *k)
+{
+    put(c->b, "remittance/1", 12);
+    SEP, TXT(1), SEP, TXT(2), SEP, TXT(3), SEP, I64(4), SEP, TXT(5), SEP, TXT(6), SEP, I64(7), SEP,
+        I64(8), SEP, I64(9), SEP, I64(10), SEP, DATE(11), SEP, I64(12), SEP, TXT(13), SEP, DATE(14),
+        SEP, TXT(15), SEP, TXT(16), SEP;
+    put_block(c, k);
+}
+
+static void canon_reversal(canon *c, hpf_stmt *st, ledger_block *k)
+{
+    put(c->b, "reversal/1", 10);
+    SEP, TXT(1), SEP, DATE(2), SEP, TXT(3), SEP, PII(4), SEP, TXT(5), SEP;
+    put_block(c, k);
+}
+
 typedef struct rec_type {
     const char *table;        /* ref_table of its entries */
     const char *noun;         /* how messages name it */
@@ -406,6 +433,11 @@ typedef struct rec_type {
     void (*canon)(canon *c, hpf_stmt *st);
     const char *fields; /* payload field names, '|'-separated */
     const char *before_branch; /* the prefix of a snapshot in the form before the branch */
+    /* A record that carries ledger rows (a voucher's lines inline, a digest of its postings):
+     * canon_ledger instead of canon, and the rows of one record and of a range of them. */
+    void (*canon_ledger)(canon *c, hpf_stmt *st, ledger_block *k);
+    const char *lines_one, *postings_one; /* WHERE id = ?, in line / posting order */
+    const char *lines_sql, *postings_sql; /* cursors over (record id, line / posting id) */
 } rec_type;
 
 #define ENTRIES_SQL(table)                                                                         \
@@ -414,14 +446,15 @@ typedef struct rec_type {
 
 static const char *const employer_kinds[] = {HPF_AUDIT_EMPLOYER_REGISTERED, NULL};
 static const char *const member_kinds[] = {HPF_AUDIT_MEMBER_OPENED, HPF_AUDIT_MEMBER_PROTECTED,
-                                           NULL};
+                                           HPF_AUDIT_MEMBER_STATE_CHANGED, NULL};
 static const char *const user_kinds[] = {HPF_AUDIT_USER_CREATED, HPF_AUDIT_USER_PROTECTED,
                                          HPF_AUDIT_USER_DISABLED, HPF_AUDIT_USER_ENABLED, NULL};
 static const char *const remit_kinds[] = {HPF_AUDIT_REMITTANCE_POSTED, NULL};
+static const char *const reversal_kinds[] = {HPF_AUDIT_VOUCHER_REVERSED, NULL};
 static const char *const approval_kinds[] = {HPF_AUDIT_APPROVAL_SUBMITTED,
                                              HPF_AUDIT_APPROVAL_DECIDED, NULL};
 
-enum { T_EMPLOYER, T_MEMBER, T_USER, T_APPROVAL, T_REMIT, NTYPES };
+enum { T_EMPLOYER, T_MEMBER, T_USER, T_APPROVAL, T_REMIT, T_REVERSAL, NTYPES };
 
 static const rec_type types[NTYPES] = {
     [T_EMPLOYER] = {"employer", "employer", employer_kinds, EMPLOYER_SEL "WHERE id = ?",
@@ -450,7 +483,26 @@ static const rec_type types[NTYPES] = {
                  ENTRIES_SQL("remittance"), NULL,
                  "format|serial|employer|kind|period|idem_key|request_hash|members|unit_total|"
                  "indiv_total|total|posted_on|created_by|voucher_no|voucher_date|voucher_template|"
-                 "voucher_summary|voucher_lines|postings|postings_amount|postings_digest"},
+                 "voucher_summary|voucher_lines|postings|postings_amount|postings_digest",
+                 NULL, canon_remittance, LINE_SEL "WHERE r.id = ? ORDER BY l.line_no",
+                 POSTING_SEL "WHERE remittance_id = ? ORDER BY id",
+                 LINE_SEL "WHERE r.id >= ? AND (r.id, l.line_no) > (?, ?) AND r.id < ?"
+                          " ORDER BY r.id, l.line_no LIMIT ?",
+                 POSTING_SEL "WHERE remittance_id >= ? AND (remittance_id, id) > (?, ?)"
+                             " AND remittance_id < ? ORDER BY remittance_id, id LIMIT ?"},
+    [T_REVERSAL] = {"voucher", "reversal voucher", reversal_kinds,
+                    REVERSAL_SEL "WHERE v.id = ? AND v.reversal_of IS NOT NULL",
+                    REVERSAL_SEL "WHERE v.reversal_of IS NOT NULL AND v.id > ? AND v.id < ?"
+                                 " ORDER BY v.id LIMIT ?",
+                    ENTRIES_SQL("voucher"), NULL,
+                    "format|voucher_no|date|template|summary|reverses|voucher_lines|postings|"
+                    "postings_amount|postings_digest",
+                    NULL, canon_reversal, RLINE_SEL "AND v.id = ? ORDER BY l.line_no",
+                    RPOSTING_SEL "AND v.id = ? ORDER BY p.id",
+                    RLINE_SEL "AND v.id >= ? AND (v.id, l.line_no) > (?, ?) AND v.id < ?"
+                              " ORDER BY v.id, l.line_no LIMIT ?",
+                    RPOSTING_SEL "AND v.id >= ? AND (p.voucher_id, p.id) > (?, ?) AND v.id < ?"
+                                 " ORDER BY p.voucher_id, p.id LIMIT ?"},
 };
 
 /* The order of problems (hpf_problems): the order a single pass in chain order notes them in,
@@ -658,10 +710,11 @@ static int append(hpf_db *db, int64_t actor, const char *kind, const char *ref_t
 }
 
 /* The postings and voucher lines of remittance `id`, for its payload. */
-static int load_block(hpf_db *db, int64_t id, ledger_block *k, int64_t *bytes, hpf_err *err)
+static int load_block(hpf_db *db, const rec_type *t, int64_t id, ledger_block *k, int64_t *bytes,
+                      hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st, LINE_SEL "WHERE r.id = ? ORDER BY l.line_no", err);
+    int rc = hpf_db_prepare(db, &st, t->lines_one, err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, id);
@@ -670,7 +723,7 @@ static int load_block(hpf_db *db, int64_t id, ledger_block *k, int64_t *bytes, h
     hpf_stmt_reset(st);
     if (rc < 0)
         return rc;
-    rc = hpf_db_prepare(db, &st, POSTING_SEL "WHERE remittance_id = ? ORDER BY id", err);
+    rc = hpf_db_prepare(db, &st, t->postings_one, err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, id);
@@ -716,9 +769,9 @@ static int record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, h
     canon c = {.b = &b, .sm3 = hpf_sm3_new()};
     hpf_stmt *st;
     int rc = 0;
-    if (t == &types[T_REMIT]) {
+    if (t->canon_ledger) {
         k.sm3 = hpf_sm3_new();
-        rc = load_block(db, ref_id, &k, &c.bytes, err);
+        rc = load_block(db, t, ref_id, &k, &c.bytes, err);
     }
     if (rc == 0)
         rc = hpf_db_prepare(db, &st, t->one_sql, err);
@@ -726,7 +779,7 @@ static int record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id, h
         hpf_stmt_bind_i64(st, 1, ref_id);
         rc = hpf_stmt_step(st, err);
         if (rc == 1 && k.sm3)
-            canon_remittance(&c, st, &k);
+            t->canon_ledger(&c, st, &k);
         else if (rc == 1)
             t->canon(&c, st);
         else if (rc == 0)
@@ -1151,32 +1204,26 @@ static bool judge(vx *v, const rec_type *t, hpf_stmt *row, int64_t id, int64_t s
     return true;
 }
 
-static void orphan_posting(vx *v, hpf_stmt *st)
+static void orphan_posting(vx *v, const rec_type *t, hpf_stmt *st)
 {
-    hpf_problem(&v->pr, outside(T_REMIT), "audit.record_unaudited",
-                "posting id %lld refers to remittance id %lld, which does not exist (inserted)",
-                (long long)hpf_stmt_i64(st, 1), (long long)hpf_stmt_i64(st, 0));
+    hpf_problem(&v->pr, outside((int)(t - types)), "audit.record_unaudited",
+                "posting id %lld refers to %s id %lld, which does not exist (inserted)",
+                (long long)hpf_stmt_i64(st, 1), t->noun, (long long)hpf_stmt_i64(st, 0));
 }
 
 /* Merge the records of one type (id order) with their entries ((ref_id, seq) order), for ids
- * lo <= id < hi. For a remittance, also its voucher lines and postings, streamed in remittance
- * order. */
+ * lo <= id < hi. For a type with ledger rows (remittances, reversals), also its voucher lines
+ * and postings, streamed in record order. */
 static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
 {
     cursor rec, ent, lin, pos;
     ledger_block k = {.sm3 = NULL};
-    bool remit = t == &types[T_REMIT];
+    bool remit = t->canon_ledger != NULL;
     int rc;
     cur_init(&rec, v->db, t->page_sql, 1, lo, hi, &v->stats->rows);
     cur_init(&ent, v->db, t->entries_sql, 2, lo, hi, &v->stats->rows);
-    cur_init(&lin, v->db,
-             LINE_SEL "WHERE r.id >= ? AND (r.id, l.line_no) > (?, ?) AND r.id < ?"
-                      " ORDER BY r.id, l.line_no LIMIT ?",
-             2, lo, hi, &v->stats->rows);
-    cur_init(&pos, v->db,
-             POSTING_SEL "WHERE remittance_id >= ? AND (remittance_id, id) > (?, ?)"
-                         " AND remittance_id < ? ORDER BY remittance_id, id LIMIT ?",
-             2, lo, hi, &v->stats->rows);
+    cur_init(&lin, v->db, t->lines_sql, 2, lo, hi, &v->stats->rows);
+    cur_init(&pos, v->db, t->postings_sql, 2, lo, hi, &v->stats->rows);
     if (remit) {
         k.sm3 = hpf_sm3_new();
         if ((rc = cur_next(&lin, v->err)) < 0 || (rc = cur_next(&pos, v->err)) < 0)
@@ -1232,7 +1279,7 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
                 if (pos.key[0] == id)
                     block_posting(&k, pos.st, &v->c.bytes);
                 else
-                    orphan_posting(v, pos.st);
+                    orphan_posting(v, t, pos.st);
                 if ((rc = cur_next(&pos, v->err)) < 0)
                     goto done;
             }
@@ -1240,7 +1287,7 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
         if (rid == id) {
             hpf_buf_reset(&v->now);
             if (remit)
-                canon_remittance(&v->c, rec.st, &k);
+                t->canon_ledger(&v->c, rec.st, &k);
             else
                 canon_as(t, &v->c, rec.st, seq ? v->held.data : NULL);
             if (judge(v, t, rec.st, id, seq, kind, first_event) && remit)
@@ -1254,7 +1301,7 @@ static int verify_type(vx *v, const rec_type *t, int64_t lo, int64_t hi)
         }
     }
     while (pos.has) {
-        orphan_posting(v, pos.st);
+        orphan_posting(v, t, pos.st);
         if ((rc = cur_next(&pos, v->err)) < 0)
             goto done;
     }
@@ -1276,8 +1323,9 @@ static int verify_orphans(vx *v)
 {
     hpf_stmt *st;
     int rc = hpf_db_prepare(v->db, &st,
-                            "SELECT id FROM posting WHERE remittance_id IS NULL AND id > ?"
-                            " ORDER BY id LIMIT 1",
+                            "SELECT p.id FROM posting p WHERE p.remittance_id IS NULL AND p.id > ?"
+                            " AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.id = p.voucher_id"
+                            " AND v.reversal_of IS NOT NULL) ORDER BY p.id LIMIT 1",
                             v->err);
     if (rc < 0)
         return rc;
@@ -1291,7 +1339,8 @@ static int verify_orphans(vx *v)
     if (rc < 0)
         return rc;
     rc = hpf_db_prepare(v->db, &st,
-                        "SELECT v.id, v.voucher_no FROM voucher v WHERE v.id > ? AND NOT EXISTS"
+                        "SELECT v.id, v.voucher_no FROM voucher v WHERE v.id > ?"
+                        " AND v.reversal_of IS NULL AND NOT EXISTS"
                         " (SELECT 1 FROM remittance r WHERE r.voucher_id = v.id) ORDER BY v.id"
                         " LIMIT 1",
                         v->err);

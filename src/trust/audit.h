@@ -31,6 +31,9 @@
 #define HPF_AUDIT_MEMBER_OPENED       "member.opened"       /* record: member */
 #define HPF_AUDIT_USER_CREATED        "user.created"        /* record: app_user */
 #define HPF_AUDIT_REMITTANCE_POSTED   "remittance.posted"   /* record: remittance + voucher */
+/* A reversal (冲账, ledger/ledger.c): record, the mirror voucher with its lines, the voucher it
+ * reverses and a digest of its mirror postings. */
+#define HPF_AUDIT_VOUCHER_REVERSED "voucher.reversed"
 #define HPF_AUDIT_SESSION_LOGIN       "session.login"       /* event on app_user */
 #define HPF_AUDIT_SESSION_LOGOUT      "session.logout"      /* event on app_user */
 #define HPF_AUDIT_SESSION_EXPIRED     "session.expired"     /* event on app_user */
@@ -59,6 +62,10 @@
 /* The centre's SM2 seal key was replaced (trust/sm2.c): event, payload
  * "seal-rotation/1|old key id|new key id". */
 #define HPF_AUDIT_SEAL_ROTATED "keys.seal_rotated"
+/* A business changed a member account's state or employer (service/account_state.c: 封存, 启封,
+ * 内部转移, 冻结, 解冻; docs/internals/accounts.md): record, a new snapshot of the member, whose
+ * state and employer are audited; the business, reason and actor are in member_state_history. */
+#define HPF_AUDIT_MEMBER_STATE_CHANGED "member.state_changed"
 
 /* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
  * (an app_user id; 0 = the system). The payload is computed from the rows as they are in this

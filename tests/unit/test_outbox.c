@@ -6,6 +6,8 @@
 #include "store/migrate.h"
 #include "store/outbox.h"
 
+#include "tmpstore.h"
+
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -14,34 +16,22 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64];
+static tmp_store ts;
 static hpf_store *store;
 static hpf_db *db;
 
 static void setup(void)
 {
-    hpf_err err = HPF_ERR_INIT;
-    char url[128];
-    hpf_log_set_level(HPF_LOG_WARN); /* no line per migration */
-    snprintf(dir, sizeof dir, "/tmp/hpf-outbox-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-    cr_assert_eq(hpf_store_open(&store, url, &err), 0, "%s", err.msg);
-    cr_assert_eq(hpf_store_conn(store, &db, &err), 0, "%s", err.msg);
-    cr_assert_eq(hpf_migrate(db, NULL, &err), 0, "%s", err.msg);
+    tmp_store_open(&ts, "outbox");
+    store = ts.store;
+    db = ts.db;
 }
 
 static void teardown(void)
 {
-    char path[128];
-    hpf_store_free(store);
+    tmp_store_close(&ts);
     store = NULL;
-    const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    db = NULL;
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown);

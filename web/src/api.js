@@ -190,6 +190,10 @@ export const api = {
   member: (grzh) => request('GET', `/members/${encodeURIComponent(grzh)}`),
   statement: (grzh, from, to) =>
     request('GET', `/members/${encodeURIComponent(grzh)}/statement`, { query: { from, to } }),
+  // account states (docs/internals/accounts.md): action is seal, unseal, freeze, unfreeze, transfer
+  memberStateChange: (grzh, action, body) => request('POST', `/members/${encodeURIComponent(grzh)}/${action}`, { body }),
+  memberHistory: (grzh, offset, limit) =>
+    request('GET', `/members/${encodeURIComponent(grzh)}/history`, { query: { offset, limit } }),
 
   // policy in force (ratio ranges etc.)
   policy: (date) => request('GET', '/policy', { query: { date } }),
