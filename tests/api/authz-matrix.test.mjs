@@ -202,6 +202,14 @@ const REQUESTS = {
       return { body: { username: `op-mx${n}`, name: chineseName(n), password: 'Counter#2026mx', branch: '02' } };
     },
   },
+  // Account states on w's member (docs/internals/accounts.md): the first allowed caller seals
+  // it, later ones may meet 409 account.state; a transfer to its own employer is 409.
+  'POST /api/v1/members/{grzh}/seal': { build: () => ({ body: { reason: '解除劳动关系' } }) },
+  'POST /api/v1/members/{grzh}/unseal': { build: () => ({ body: {} }) },
+  'POST /api/v1/members/{grzh}/freeze': { build: () => ({ body: { reason: '法院协助冻结', order_ref: '(2026)苏0902执1号' } }) },
+  'POST /api/v1/members/{grzh}/unfreeze': { build: () => ({ body: { reason: '解除冻结' } }) },
+  // (the member's resident ID is its login name)
+  'POST /api/v1/members/{grzh}/transfer': { build: () => ({ body: { to_employer: w.dwzh, id_number: demoLogin(w.srv, 'member').username } }) },
   'POST /api/v1/users/{username}/disable': { build: () => ({}) },
   'POST /api/v1/users/{username}/enable': { build: () => ({}) },
 };

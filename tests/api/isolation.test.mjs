@@ -113,6 +113,15 @@ after(() => srv?.stop().catch(() => {}));
 /** The body of a write, by "METHOD PATTERN" (well-formed, so that the scope check decides). */
 const BODIES = {
   'POST /api/v1/employers/{dwzh}/members': () => ({ body: { name: '上官云', id_number: newIdNumber(), wage: '6000.00' } }),
+  'POST /api/v1/members/{grzh}/seal': () => ({ body: { reason: '解除劳动关系' } }),
+  'POST /api/v1/members/{grzh}/unseal': () => ({ body: {} }),
+  'POST /api/v1/members/{grzh}/freeze': () => ({ body: { reason: '冻结', order_ref: '(2026)苏0902执1号' } }),
+  'POST /api/v1/members/{grzh}/unfreeze': () => ({ body: { reason: '解冻' } }),
+  // The attacker's agent asks to take the other side's member into its own employer (an 内部转移
+  // by the new employer's agent), without knowing the member's resident ID.
+  'POST /api/v1/members/{grzh}/transfer': (victim) => ({
+    body: { to_employer: victim.dwzh === A.dwzh ? B.dwzh : A.dwzh, id_number: newIdNumber() },
+  }),
   'POST /api/v1/employers/{dwzh}/remittances': (victim) => ({
     body: {
       period: PERIOD,
@@ -142,6 +151,9 @@ const ATTACKS = [
 
 function expectedRule(route, role) {
   if (!route.roles.includes(role)) return 'auth.role';
+  // The new employer's agent may take over an account it names by resident ID: a wrong one is
+  // refused like an unknown account, before anything about the account is told.
+  if (route.key === 'POST /api/v1/members/{grzh}/transfer' && role === 'agent') return 'account.identity_mismatch';
   return role === 'member' ? 'scope.own_account' : 'scope.own_employer';
 }
 

@@ -116,7 +116,8 @@ test('admin: operators listed with branches, one created with a QR code it logs 
     await page.getByTestId('operator-branch').selectOption('02');
     await page.getByTestId('operator-password').fill('lowercase12345');
     await page.getByTestId('operator-password-repeat').fill('lowercase12345');
-    await sleep(Math.max(0, loggedInAt + STEP_UP_S * 1000 + 500 - Date.now()));
+    // Whole seconds on the server (fresh while now - factor_at <= STEP_UP_S): wait one more.
+    await sleep(Math.max(0, loggedInAt + (STEP_UP_S + 1) * 1000 + 200 - Date.now()));
     const weak = page.getByTestId('error-password');
     const asked = await stepUpIfAsked(page, srv, admin, () => page.getByTestId('operator-submit').click(), weak);
     assert.ok(asked, 'a stale second factor: the step-up dialog, then the same POST again');
