@@ -284,6 +284,26 @@ static int throttle_reset(hpf_db *db, const char *key, hpf_err *err)
     return rc < 0 ? rc : 0;
 }
 
+/* A second factor proven again on session `token_hash` (an SMS code or a TOTP code): the
+ * session is fresh from `now`, the login's failure count is cleared, and the chain records it. */
+static int step_up_proven(hpf_db *db, int64_t user_id, const char *token_hash, const char *key,
+                          int64_t now, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, "UPDATE session SET factor_at = ? WHERE token_hash = ?", err);
+    if (rc == 0) {
+        hpf_stmt_bind_i64(st, 1, now);
+        hpf_stmt_bind_text(st, 2, token_hash);
+        rc = hpf_stmt_step(st, err);
+        hpf_stmt_reset(st);
+    }
+    if (rc == 0)
+        rc = throttle_reset(db, key, err);
+    if (rc == 0)
+        rc = hpf_audit_session(db, user_id, HPF_AUDIT_SESSION_STEP_UP, user_id, token_hash, err);
+    return rc < 0 ? rc : 0;
+}
+
 /* Give back the attempt throttle_take counted (a right password before the SMS step): the
  * failures before it stand, the lock it may have set goes (the one before had expired, or the
  * attempt would not have been counted). */
@@ -780,19 +800,7 @@ int hpf_auth_otp(hpf_svc *svc, const char *challenge, const char *code, const ch
         if ((rc = load_actor(svc, db, user_id, actor, err)) == 0) {
             actor->factor_at = now;
             if (step_up) {
-                rc = hpf_db_prepare(db, &st,
-                                    "UPDATE session SET factor_at = ? WHERE token_hash = ?", err);
-                if (rc == 0) {
-                    hpf_stmt_bind_i64(st, 1, now);
-                    hpf_stmt_bind_text(st, 2, bound);
-                    rc = hpf_stmt_step(st, err);
-                    hpf_stmt_reset(st);
-                }
-                if (rc == 0)
-                    rc = throttle_reset(db, key, err);
-                if (rc == 0)
-                    rc = hpf_audit_session(db, user_id, HPF_AUDIT_SESSION_STEP_UP, user_id, bound,
-                                           err);
+                rc = step_up_proven(db, user_id, bound, key, now, err);
                 out->fresh_until = now + svc->session_step_up_s;
             } else {
                 rc = open_session(svc, db, user_id, key, out, err);
@@ -810,7 +818,6 @@ int hpf_auth_step_up(hpf_svc *svc, const hpf_actor *actor, const char *session_t
                      const char *totp, hpf_login_result *out, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     char th[65], key[72];
     int64_t failures = 0;
     memset(out, 0, sizeof *out);
@@ -845,18 +852,7 @@ int hpf_auth_step_up(hpf_svc *svc, const hpf_actor *actor, const char *session_t
             hpf_err_field(err, HPF_EAUTH, "/totp", "auth.bad_credentials", "wrong code"));
     }
     if (rc == 0)
-        rc = hpf_db_prepare(db, &st, "UPDATE session SET factor_at = ? WHERE token_hash = ?", err);
-    if (rc == 0) {
-        hpf_stmt_bind_i64(st, 1, now);
-        hpf_stmt_bind_text(st, 2, th);
-        rc = hpf_stmt_step(st, err);
-        hpf_stmt_reset(st);
-    }
-    if (rc == 0)
-        rc = throttle_reset(db, key, err);
-    if (rc == 0)
-        rc = hpf_audit_session(db, actor->user_id, HPF_AUDIT_SESSION_STEP_UP, actor->user_id, th,
-                               err);
+        rc = step_up_proven(db, actor->user_id, th, key, now, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0) {
