@@ -22,16 +22,6 @@ static int books_scope(const hpf_actor *a, hpf_err *err)
     return 0;
 }
 
-/* Text in an audit payload: `\`, `|`, `;` and `,` escaped by a `\` (docs/internals/audit.md). */
-static void put_text(hpf_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (strchr("\\|;,", *s))
-            hpf_buf_add(b, "\\", 1);
-        hpf_buf_add(b, s, 1);
-    }
-}
-
 int hpf_accounts_chart_load(hpf_svc *svc, const hpf_actor *actor, const char *source,
                             const char *text, size_t len, hpf_day effective, const char *name,
                             hpf_chart_loaded *out, hpf_err *err)
@@ -63,9 +53,9 @@ int hpf_accounts_chart_load(hpf_svc *svc, const hpf_actor *actor, const char *so
         hpf_buf_printf(&payload, "chart/1|%lld|%s|%zu|%zu|%s|", (long long)out->version,
                        hpf_day_fmt_compact(date, c.effective_from), out->subjects, out->added,
                        digest);
-        put_text(&payload, c.name[0] ? c.name : source);
+        hpf_audit_put_text(&payload, c.name[0] ? c.name : source);
         hpf_buf_adds(&payload, "|");
-        put_text(&payload, source);
+        hpf_audit_put_text(&payload, source);
         /* Last: the chain head is locked from here to the commit. */
         rc = hpf_audit_event(db, actor->user_id, HPF_AUDIT_CHART_LOADED, "chart_version",
                              out->version, payload.data, err);

@@ -75,6 +75,11 @@ static void put_text(hpf_buf *b, const char *s)
     put(b, run, strlen(run));
 }
 
+void hpf_audit_put_text(hpf_buf *b, const char *s)
+{
+    put_text(b, s);
+}
+
 static char *digits(char tmp[24], int64_t v);
 
 static void put_i64(hpf_buf *b, int64_t v)

@@ -17,6 +17,7 @@
 #ifndef HPF_TRUST_AUDIT_H
 #define HPF_TRUST_AUDIT_H
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "store/db.h"
 #include "trust/digest.h"
@@ -81,6 +82,11 @@ int hpf_audit_record(hpf_db *db, int64_t actor, const char *kind, int64_t ref_id
  * 0 or a database error. */
 int hpf_audit_unchanged(hpf_db *db, const char *table, int64_t ref_id, const char *const legacy[2],
                         bool *same, hpf_err *err);
+
+/* Append `s` to an event payload as one canonical text field: `\`, `|`, `;` and `,` escaped by
+ * a `\`, other control bytes as \xHH (docs/internals/audit.md), so that any field sequence has
+ * exactly one encoding. For callers that build their own event payloads. */
+void hpf_audit_put_text(hpf_buf *b, const char *s);
 
 /* Append an event about `ref_table` row `ref_id` with the given payload (borrowed; canonical as
  * docs/internals/audit.md describes: "name/1|field|field...", text fields escaped). Same errors
