@@ -32,8 +32,10 @@
 #define HPF_AUDIT_MEMBER_OPENED       "member.opened"       /* record: member */
 #define HPF_AUDIT_USER_CREATED        "user.created"        /* record: app_user */
 #define HPF_AUDIT_REMITTANCE_POSTED   "remittance.posted"   /* record: remittance + voucher */
-/* A reversal (冲账, ledger/ledger.c): record, the mirror voucher with its lines, the voucher it
- * reverses and a digest of its mirror postings. */
+/* A voucher that no remittance owns (the annual interest, a transfer, a merge ...): record, the
+ * voucher with its lines and a digest of its postings. voucher.reversed is the same record for a
+ * reversal (冲账, ledger/ledger.c), which also names the voucher it reverses. */
+#define HPF_AUDIT_VOUCHER_POSTED   "voucher.posted"
 #define HPF_AUDIT_VOUCHER_REVERSED "voucher.reversed"
 #define HPF_AUDIT_SESSION_LOGIN       "session.login"       /* event on app_user */
 #define HPF_AUDIT_SESSION_LOGOUT      "session.logout"      /* event on app_user */
@@ -67,6 +69,11 @@
  * 内部转移, 冻结, 解冻; docs/internals/accounts.md): record, a new snapshot of the member, whose
  * state and employer are audited; the business, reason and actor are in member_state_history. */
 #define HPF_AUDIT_MEMBER_STATE_CHANGED "member.state_changed"
+/* Any other business that changes an audited field of a member (its wage: 基数调整) or of an
+ * employer (its ratios: 比例调整; its state: 缓缴): record, a new snapshot of the row; the
+ * business itself is in that business's history table. */
+#define HPF_AUDIT_MEMBER_CHANGED   "member.changed"
+#define HPF_AUDIT_EMPLOYER_CHANGED "employer.changed"
 
 /* Append a snapshot of the record `ref_id` as `kind` (one of the record kinds above) by `actor`
  * (an app_user id; 0 = the system). The payload is computed from the rows as they are in this

@@ -367,7 +367,7 @@ describe(`the books from the CLI on ${STORE}: chart versions, reversal, forgerie
     const args = await forgedCopy(clean, forgedStores, 'reversal-posting', forge);
     const r = await runHpf(['audit', 'verify', ...args]);
     assert.equal(r.code, 1, `expected exit 1, got ${r.code}: ${r.stdout}${r.stderr}`);
-    assert.match(r.stderr, /^hpf audit verify: FAILED: entry seq \d+ \(voucher\.reversed\): reversal voucher V\d{14} \(id \d+\) differs from its audited record in postings_amount/);
+    assert.match(r.stderr, /^hpf audit verify: FAILED: entry seq \d+ \(voucher\.reversed\): voucher V\d{14} \(id \d+\) differs from its audited record in postings_amount/);
   });
 
   for (const [name, sqliteSql, pgSql, expected] of forgeries) {
