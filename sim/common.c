@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const peer_names[SIM_NPEERS] = {"sms", "notary"};
+static const char *const peer_names[SIM_NPEERS] = {"sms", "notary", "citytransfer"};
 
 const char *sim_peer_name(sim_peer p)
 {
@@ -130,8 +130,9 @@ void sim_faults_post(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
                        "status", &status) < 0 ||
         n < 0 || n > 1000 || status < 400 || status > 599) {
         json_decref(in);
-        sim_problem(req, resp, HPF_EINVAL, "", "sim.faults",
-                    "want {peer: sms|notary, fail_next: 0..1000, status: 400..599 (503)}");
+        sim_problem(
+            req, resp, HPF_EINVAL, "", "sim.faults",
+            "want {peer: sms|notary|citytransfer, fail_next: 0..1000, status: 400..599 (503)}");
         return;
     }
     int p = -1;
@@ -140,7 +141,8 @@ void sim_faults_post(hpf_http_req *req, hpf_http_resp *resp, const void *udata)
             p = i;
     if (p < 0) {
         json_decref(in);
-        sim_problem(req, resp, HPF_EINVAL, "/peer", "sim.peer", "peer must be sms or notary");
+        sim_problem(req, resp, HPF_EINVAL, "/peer", "sim.peer",
+                    "peer must be sms, notary or citytransfer");
         return;
     }
     pthread_mutex_lock(&s->mu);

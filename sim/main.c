@@ -29,7 +29,9 @@ static const char usage[] =
     "Play the peers of HPF over HTTPS on loopback, for tests and demos:\n"
     "  SMS gateway  POST /sms/v1/messages, GET /sms/v1/messages?to=PHONE, GET /sms/inbox (HTML)\n"
     "  notary       POST /notary/v1/anchors, GET /notary/v1/anchors/{receipt_id}\n"
-    "  control      POST /_sim/faults {peer, fail_next, status}, GET /_sim/stats\n"
+    "  transfers    POST /citytransfer/v1/messages (BDC901/903/904/905)\n"
+    "  control      POST /_sim/faults {peer, fail_next, status}, GET /_sim/stats,\n"
+    "               POST /_sim/citytransfer {mode, next}, GET /_sim/citytransfer\n"
     "State is kept in memory only. Repeats of an Idempotency-Key get the first answer again.\n\n"
     "  --listen HOST:PORT  loopback address only (default 127.0.0.1:8444; port 0 picks one)\n"
     "  --data-dir DIR      where cert.pem and key.pem (self-signed) are kept (default var/sim)\n"
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
 
     static sim state;
     sim_init(&state);
+    sim_ct_init();
     const hpf_http_route routes[] = {
         {"POST", "/sms/v1/messages", sim_sms_post, &state},
         {"GET", "/sms/v1/messages", sim_sms_list, &state},
@@ -152,6 +155,9 @@ int main(int argc, char **argv)
         {"GET", "/notary/v1/anchors/{receipt_id}", sim_notary_get, &state},
         {"POST", "/_sim/faults", sim_faults_post, &state},
         {"GET", "/_sim/stats", sim_stats_get, &state},
+        {"POST", "/citytransfer/v1/messages", sim_ct_post, &state},
+        {"POST", "/_sim/citytransfer", sim_ct_mode, &state},
+        {"GET", "/_sim/citytransfer", sim_ct_list, &state},
     };
     hpf_http_config hc = {
         .listen_host = host,
@@ -167,6 +173,7 @@ int main(int argc, char **argv)
     hpf_http_server *srv = NULL;
     if (hpf_http_start(&srv, &hc, &err) < 0) {
         fprintf(stderr, "hpf-sim: %s\n", err.msg);
+        sim_ct_cleanup();
         sim_cleanup(&state);
         return 1;
     }
@@ -190,6 +197,7 @@ int main(int argc, char **argv)
     else
         hpf_log(HPF_LOG_INFO, "sim.stop", "signal %d: stopping", sig);
     hpf_http_stop(srv);
+    sim_ct_cleanup();
     sim_cleanup(&state);
     return 0;
 }

@@ -23,7 +23,7 @@
 
 #define SIM_MAX_ITEMS 100000 /* SMS kept, anchors kept: a full sim answers 503 */
 
-typedef enum { SIM_SMS = 0, SIM_NOTARY = 1, SIM_NPEERS } sim_peer;
+typedef enum { SIM_SMS = 0, SIM_NOTARY = 1, SIM_CITYTRANSFER = 2, SIM_NPEERS } sim_peer;
 
 typedef struct sim_counts {
     int64_t accepted; /* new messages taken */
@@ -69,5 +69,13 @@ void sim_notary_post(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
 void sim_notary_get(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
 void sim_faults_post(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
 void sim_stats_get(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
+
+/* The transfer platform and the other centre (sim/citytransfer.c): its state is its own,
+ * guarded by s->mu; init before serving, cleanup after. */
+void sim_ct_init(void);
+void sim_ct_cleanup(void);
+void sim_ct_post(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
+void sim_ct_mode(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
+void sim_ct_list(hpf_http_req *req, hpf_http_resp *resp, const void *udata);
 
 #endif

@@ -170,12 +170,23 @@ const hpf_http_route *hpf_api_routes(hpf_svc *svc, size_t *n)
         const api_route *r;
         size_t n;
     } groups[] = {
-        {api_session_routes, api_session_nroutes},   {api_employer_routes, api_employer_nroutes},
-        {api_member_routes, api_member_nroutes},     {api_remit_routes, api_remit_nroutes},
-        {api_public_routes, api_public_nroutes},     {api_counter_routes, api_counter_nroutes},
-        {api_approval_routes, api_approval_nroutes}, {api_policy_routes, api_policy_nroutes},
-        {api_admin_routes, api_admin_nroutes},       {api_ledger_routes, api_ledger_nroutes},
+        {api_session_routes, api_session_nroutes},
+        {api_employer_routes, api_employer_nroutes},
+        {api_member_routes, api_member_nroutes},
+        {api_remit_routes, api_remit_nroutes},
+        {api_public_routes, api_public_nroutes},
+        {api_counter_routes, api_counter_nroutes},
+        {api_approval_routes, api_approval_nroutes},
+        {api_policy_routes, api_policy_nroutes},
+        {api_admin_routes, api_admin_nroutes},
+        {api_ledger_routes, api_ledger_nroutes},
         {api_account_state_routes, api_account_state_nroutes},
+        {api_backpay_routes, api_backpay_nroutes},
+        {api_deferral_routes, api_deferral_nroutes},
+        {api_contribution_change_routes, api_contribution_change_nroutes},
+        {api_voluntary_routes, api_voluntary_nroutes},
+        {api_citytransfer_routes, api_citytransfer_nroutes},
+        {api_merge_routes, api_merge_nroutes},
     };
     g_svc = svc;
     if (!count) {

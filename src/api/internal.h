@@ -72,6 +72,18 @@ extern const size_t api_ledger_nroutes;
 extern const api_route api_account_state_routes[];
 extern const size_t api_account_state_nroutes;
 
+/* 基数调整 and 比例调整 (api/contribution_change.c); voluntary depositors (api/voluntary.c). */
+extern const api_route api_contribution_change_routes[], api_voluntary_routes[];
+extern const size_t api_contribution_change_nroutes, api_voluntary_nroutes;
+
+/* Cross-city transfers and account merge (api/citytransfer.c, api/merge.c). */
+extern const api_route api_citytransfer_routes[], api_merge_routes[];
+extern const size_t api_citytransfer_nroutes, api_merge_nroutes;
+
+/* 补缴 and 缓缴 (api/backpay.c, api/deferrals.c). */
+extern const api_route api_backpay_routes[], api_deferral_routes[];
+extern const size_t api_backpay_nroutes, api_deferral_nroutes;
+
 /* ---- body decoding ---- */
 
 typedef enum { API_STR, API_INT, API_MONEY, API_OBJ, API_ARR, API_BOOL } api_type;

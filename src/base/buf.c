@@ -42,6 +42,19 @@ int hpf_buf_adds(hpf_buf *b, const char *s)
     return hpf_buf_add(b, s, strlen(s));
 }
 
+int hpf_buf_add_i64(hpf_buf *b, int64_t v)
+{
+    char tmp[24], *d = tmp + sizeof tmp;
+    /* Negate as unsigned: INT64_MIN has no positive int64_t. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--d = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--d = '-';
+    return hpf_buf_add(b, d, (size_t)(tmp + sizeof tmp - d));
+}
+
 int hpf_buf_printf(hpf_buf *b, const char *fmt, ...)
 {
     va_list ap, ap2;

@@ -153,6 +153,92 @@ int hpf_contrib_deposit_limits(hpf_fen *min_out, hpf_fen *max_out, const hpf_con
     return 0;
 }
 
+/* ---- changes of the base and the ratios ---- */
+
+int hpf_contrib_year_of(hpf_month m)
+{
+    return m % 100 >= 7 ? m / 100 : m / 100 - 1;
+}
+
+int64_t hpf_contrib_value_at(const hpf_contrib_change *c, size_t n, hpf_month period,
+                             int64_t current)
+{
+    if (n == 0)
+        return current;
+    /* The changes are few per member or employer (one a year): a scan is enough. */
+    const hpf_contrib_change *last = NULL;
+    for (size_t i = 0; i < n && c[i].from <= period; i++)
+        last = &c[i];
+    return last ? last->after : c[0].before;
+}
+
+int hpf_contrib_base(hpf_fen *out, const hpf_contrib_policy *p, hpf_fen wage, hpf_err *err)
+{
+    int rc = checked_policy(p, err);
+    if (rc < 0)
+        return rc;
+    if (wage <= 0)
+        return hpf_err_field(err, HPF_EINVAL, "/wage", "wage.range",
+                             "the average monthly wage must be greater than 0");
+    hpf_fen cap = p->city_avg_wage * p->cap_multiple; /* checked by the policy check */
+    *out = wage < p->min_wage ? p->min_wage : wage > cap ? cap : wage;
+    return 0;
+}
+
+int hpf_contrib_check_ratio_change(const hpf_contrib_policy *p, int32_t unit_bp, int32_t indiv_bp,
+                                   hpf_err *err)
+{
+    char a[24], lo[24];
+    if (unit_bp < p->unit_ratio_min_bp)
+        return hpf_err_field(err, HPF_EINVAL, "/unit_ratio_bp", "ratio.below_minimum",
+                             "the employer ratio %s is below the minimum %s: lowering it needs the "
+                             "降比/缓缴 procedure (RULES C-9), not a ratio change",
+                             pct(a, unit_bp), pct(lo, p->unit_ratio_min_bp));
+    if (indiv_bp < p->indiv_ratio_min_bp)
+        return hpf_err_field(err, HPF_EINVAL, "/indiv_ratio_bp", "ratio.below_minimum",
+                             "the employee ratio %s is below the minimum %s: lowering it needs the "
+                             "降比/缓缴 procedure (RULES C-9), not a ratio change",
+                             pct(a, indiv_bp), pct(lo, p->indiv_ratio_min_bp));
+    return hpf_contrib_check_ratios(p, unit_bp, indiv_bp, err);
+}
+
+/* ---- voluntary deposits ---- */
+
+void hpf_contrib_voluntary_range(const hpf_contrib_policy *p, int32_t *min_bp, int32_t *max_bp)
+{
+    *min_bp = p->unit_ratio_min_bp + p->indiv_ratio_min_bp; /* each <= 10000: no overflow */
+    *max_bp = p->unit_ratio_max_bp + p->indiv_ratio_max_bp;
+}
+
+int hpf_contrib_voluntary(hpf_contrib *out, const hpf_contrib_policy *p, hpf_fen base,
+                          int32_t ratio_bp, bool strict, hpf_err *err)
+{
+    int rc = checked_policy(p, err);
+    if (rc < 0)
+        return rc;
+    hpf_fen cap = p->city_avg_wage * p->cap_multiple; /* checked by the policy check */
+    int32_t lo, hi;
+    hpf_contrib_voluntary_range(p, &lo, &hi);
+    char b[24], f[24], c[24];
+    if (strict && (base < p->min_wage || base > cap))
+        return hpf_err_field(err, HPF_EINVAL, "/base", "voluntary.base_range",
+                             "the base %s is outside %s..%s (the minimum wage to the cap)",
+                             hpf_money_fmt(b, base), hpf_money_fmt(f, p->min_wage),
+                             hpf_money_fmt(c, cap));
+    if (strict && (ratio_bp < lo || ratio_bp > hi))
+        return hpf_err_field(err, HPF_EINVAL, "/ratio_bp", "voluntary.ratio_range",
+                             "the ratio %s is outside the voluntary range %s..%s", pct(b, ratio_bp),
+                             pct(f, lo), pct(c, hi));
+    hpf_contrib v = {.base = base < p->min_wage ? p->min_wage : base > cap ? cap : base};
+    int32_t r = ratio_bp < lo ? lo : ratio_bp > hi ? hi : ratio_bp;
+    rc = part(&v.individual, v.base, r, p->rounding, err);
+    if (rc < 0)
+        return rc;
+    v.total = v.individual;
+    *out = v;
+    return 0;
+}
+
 static const struct {
     hpf_rounding r;
     const char *lower, *upper;

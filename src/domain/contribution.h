@@ -10,10 +10,12 @@
 #ifndef HPF_DOMAIN_CONTRIBUTION_H
 #define HPF_DOMAIN_CONTRIBUTION_H
 
+#include "base/date.h"
 #include "base/err.h"
 #include "base/money.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { HPF_ROUND_FEN = 1, HPF_ROUND_JIAO = 10, HPF_ROUND_YUAN = 100 } hpf_rounding;
@@ -75,6 +77,52 @@ int hpf_contrib_compute(hpf_contrib *out, const hpf_contrib_policy *p, hpf_fen w
  */
 int hpf_contrib_deposit_limits(hpf_fen *min_out, hpf_fen *max_out, const hpf_contrib_policy *p,
                                hpf_err *err);
+
+/* ---- changes of the base and the ratios (基数调整 10, 比例调整 75) ---- */
+
+/* The 缴存年度 (contribution year, RULES C-5) a month belongs to, named by the calendar year of
+ * its July: 1 July Y .. 30 June Y+1 is year Y. hpf_contrib_year_of(202606) = 2025. */
+int hpf_contrib_year_of(hpf_month m);
+
+/* One change of a value (a member's declared wage, an employer's ratio) from month `from` on:
+ * `before` was in force until then, `after` from then. */
+typedef struct hpf_contrib_change {
+    hpf_month from;
+    int64_t before, after;
+} hpf_contrib_change;
+
+/* The value in force in `period`, given the changes ordered by (from, then the order they were
+ * made): the `after` of the last change from on or before the period; before every change, the
+ * `before` of the first; with no change, `current`. A later change of the same month supersedes
+ * an earlier one (an operator's correction). Pure and total. */
+int64_t hpf_contrib_value_at(const hpf_contrib_change *c, size_t n, hpf_month period,
+                             int64_t current);
+
+/* The contribution base of a declared wage: clamp(wage, min_wage, cap). HPF_EINVAL wage.range
+ * (field "/wage") for wage <= 0; HPF_EINTERNAL for a policy that fails the check. */
+int hpf_contrib_base(hpf_fen *out, const hpf_contrib_policy *p, hpf_fen wage, hpf_err *err);
+
+/* A ratio change (比例调整) checked against the policy in force from its month: a ratio below the
+ * minimum is not a ratio change but the 降比 / 缓缴 procedure of RULES C-9 (workers' congress,
+ * centre review, 管委会 approval): HPF_EINVAL ratio.below_minimum on the field; otherwise as
+ * hpf_contrib_check_ratios (ratio.range above the maximum, ratio.must_match). */
+int hpf_contrib_check_ratio_change(const hpf_contrib_policy *p, int32_t unit_bp, int32_t indiv_bp,
+                                   hpf_err *err);
+
+/* ---- voluntary deposits (灵活就业, RULES 1.4) ---- */
+
+/* The single ratio range of a voluntary depositor, who pays both parts: [unit_ratio_min +
+ * indiv_ratio_min, unit_ratio_max + indiv_ratio_max], RULES' "[5%, 12%] x 2" = 10%..24%. */
+void hpf_contrib_voluntary_range(const hpf_contrib_policy *p, int32_t *min_bp, int32_t *max_bp);
+
+/* A voluntary depositor's monthly deposit: base x ratio / 10000 rounded half-up once to the
+ * policy's unit; out->unit = 0, out->individual = out->total. When `strict` (registration) the
+ * base must lie within [min_wage, cap] (HPF_EINVAL voluntary.base_range, field "/base") and the
+ * ratio within the voluntary range (HPF_EINVAL voluntary.ratio_range, field "/ratio_bp"); when
+ * not (a month's deposit under a later policy), both are clamped into the policy's bounds so
+ * that a policy change never stops a depositor's payments. HPF_EINTERNAL for a bad policy. */
+int hpf_contrib_voluntary(hpf_contrib *out, const hpf_contrib_policy *p, hpf_fen base,
+                          int32_t ratio_bp, bool strict, hpf_err *err);
 
 /* Parse "yuan", "jiao" or "fen" (or the upper-case "YUAN", "JIAO", "FEN" used in RULES).
  * Returns 0 or HPF_EINVAL; out untouched on error. */

@@ -30,6 +30,11 @@ static const struct {
 } handlers[] = {
     {"sms.otp", NULL}, /* the gateway's message id is kept in the reply; no business follows */
     {"notary.anchor", hpf_doc_notary_reply}, /* the notary's receipt onto the day's checkpoint */
+    /* the transfer platform's answers (service/citytransfer.c) */
+    {"citytransfer.901", hpf_xfer_reply},
+    {"citytransfer.903", hpf_xfer_reply},
+    {"citytransfer.904", hpf_xfer_reply},
+    {"citytransfer.905", hpf_xfer_reply},
 };
 
 static hpf_dispatch_handler handler_of(const char *topic)

@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include "base/mem.h"
+#include "ledger/interest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,7 +251,26 @@ int hpf_ledger_voucher_from(hpf_db *db, int64_t *voucher_id, char voucher_no[24]
 /* Move employer `employer_id`'s sub-ledger balance by `amount`. An upsert would test its proposed
  * row (a negative amount) against the table's CHECK before it found the conflict, so: update, and
  * insert the employer's first balance. */
-static int employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf_err *err)
+int hpf_ledger_link(hpf_db *db, int64_t voucher_id, const char *business, const char *ref_table,
+                    int64_t ref_id, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st,
+                            "INSERT INTO voucher_link (voucher_id, business, ref_table, ref_id)"
+                            " VALUES (?, ?, ?, ?)",
+                            err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, voucher_id);
+    hpf_stmt_bind_text(st, 2, business);
+    hpf_stmt_bind_text(st, 3, ref_table);
+    hpf_stmt_bind_i64(st, 4, ref_id);
+    rc = hpf_stmt_step(st, err);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int hpf_ledger_employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf_err *err)
 {
     hpf_stmt *st;
     int rc = hpf_db_prepare(
@@ -283,90 +303,6 @@ static int employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf_err
     return rc < 0 ? rc : 0;
 }
 
-int hpf_ledger_post_member(hpf_db *db, const hpf_posting_in *in, hpf_fen *balance_after,
-                           hpf_err *err)
-{
-    hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st, "SELECT balance, employer_id FROM member WHERE id = ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, in->member_id);
-    rc = hpf_stmt_step(st, err);
-    hpf_fen old = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
-    int64_t employer_id = rc == 1 ? hpf_stmt_i64(st, 1) : 0;
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return hpf_err_set(err, HPF_ENOTFOUND, "member %lld not found", (long long)in->member_id);
-    hpf_fen now;
-    if (hpf_money_add(&now, old, in->amount) < 0)
-        return hpf_err_set(err, HPF_EOVERFLOW, "member balance out of range");
-    if (now < 0) {
-        char a[24], b[24];
-        return hpf_err_field(err, HPF_ECONFLICT, "", "ledger.balance_negative",
-                             "member id %lld: balance %s would become %s", (long long)in->member_id,
-                             hpf_money_fmt(a, old), hpf_money_fmt(b, now));
-    }
-
-    /* The old balance in the WHERE clause guards against a concurrent writer. */
-    rc = hpf_db_prepare(db, &st, "UPDATE member SET balance = ? WHERE id = ? AND balance = ?", err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, now);
-    hpf_stmt_bind_i64(st, 2, in->member_id);
-    hpf_stmt_bind_i64(st, 3, old);
-    rc = hpf_stmt_step(st, err);
-    int64_t changed = rc == 0 ? hpf_stmt_changes(st) : 0;
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        return rc;
-    if (changed != 1)
-        return hpf_err_set(err, HPF_EBUSY, "member balance changed concurrently");
-
-    /* The employer sub-ledger moves with the member's balance, in the same transaction. */
-    rc = employer_add(db, employer_id, in->amount, err);
-    if (rc < 0)
-        return rc;
-
-    char date[11];
-    rc =
-        hpf_db_prepare(db, &st,
-                       "INSERT INTO posting(member_id, biz_date, kind, period, amount, unit_amount,"
-                       " indiv_amount, balance_after, voucher_id, remittance_id, reversal_of)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_i64(st, 1, in->member_id);
-    hpf_stmt_bind_text(st, 2, hpf_day_fmt(date, in->biz_date));
-    hpf_stmt_bind_text(st, 3, in->kind);
-    if (in->period)
-        hpf_stmt_bind_i64(st, 4, in->period);
-    else
-        hpf_stmt_bind_null(st, 4);
-    hpf_stmt_bind_i64(st, 5, in->amount);
-    hpf_stmt_bind_i64(st, 6, in->unit_amount);
-    hpf_stmt_bind_i64(st, 7, in->indiv_amount);
-    hpf_stmt_bind_i64(st, 8, now);
-    hpf_stmt_bind_i64(st, 9, in->voucher_id);
-    if (in->remittance_id)
-        hpf_stmt_bind_i64(st, 10, in->remittance_id);
-    else
-        hpf_stmt_bind_null(st, 10);
-    if (in->reversal_of)
-        hpf_stmt_bind_i64(st, 11, in->reversal_of);
-    else
-        hpf_stmt_bind_null(st, 11);
-    rc = hpf_stmt_step(st, err);
-    hpf_stmt_reset(st);
-    if (rc < 0)
-        return rc;
-    if (balance_after)
-        *balance_after = now;
-    return 0;
-}
-
 int hpf_ledger_move_member(hpf_db *db, int64_t member_id, int64_t from_employer,
                            int64_t to_employer, hpf_err *err)
 {
@@ -384,14 +320,14 @@ int hpf_ledger_move_member(hpf_db *db, int64_t member_id, int64_t from_employer,
         return hpf_err_set(err, HPF_ENOTFOUND, "member %lld not found", (long long)member_id);
     if (balance == 0 || from_employer == to_employer)
         return 0;
-    rc = employer_add(db, from_employer, -balance, err);
+    rc = hpf_ledger_employer_add(db, from_employer, -balance, err);
     if (rc == HPF_ECONFLICT && err && !err->rule[0]) /* the CHECK: it held less than that */
         return hpf_err_field(err, HPF_ECONFLICT, "", "ledger.balance_negative",
                              "employer id %lld holds less than member id %lld's balance",
                              (long long)from_employer, (long long)member_id);
     if (rc < 0)
         return rc;
-    return employer_add(db, to_employer, balance, err);
+    return hpf_ledger_employer_add(db, to_employer, balance, err);
 }
 
 /* ---- reversal ---- */
@@ -513,6 +449,7 @@ int hpf_ledger_reverse(hpf_db *db, const char *voucher_no, hpf_day biz_date, con
     orig_line ol[REVERSAL_MAX_LINES];
     hpf_vline vl[REVERSAL_MAX_LINES];
     orig_posting *ps = NULL;
+    hpf_posting_in *mirror = NULL;
     size_t nl = 0, np = 0;
     char template_code[16], summary[640], odate[11], date[11];
     bool is_reversal = false;
@@ -579,8 +516,12 @@ int hpf_ledger_reverse(hpf_db *db, const char *voucher_no, hpf_day biz_date, con
         goto done;
     for (size_t i = 0; i < nl; i++)
         out->amount += ol[i].debit; /* balanced and range-checked when it was written */
-    for (size_t i = 0; i < np; i++) {
-        hpf_posting_in p = {
+    hpf_ledger_rates rates;
+    if (np && (rc = hpf_ledger_rates_load(db, &rates, err)) < 0)
+        goto done;
+    mirror = hpf_xcalloc(np ? np : 1, sizeof *mirror);
+    for (size_t i = 0; i < np; i++)
+        mirror[i] = (hpf_posting_in){
             .member_id = ps[i].member_id,
             .biz_date = biz_date,
             .kind = ps[i].kind,
@@ -590,12 +531,13 @@ int hpf_ledger_reverse(hpf_db *db, const char *voucher_no, hpf_day biz_date, con
             .amount = -ps[i].amount,
             .voucher_id = out->voucher_id,
             .reversal_of = ps[i].id,
+            .rates = &rates,
         };
-        if ((rc = hpf_ledger_post_member(db, &p, NULL, err)) < 0)
-            goto done;
-    }
+    if ((rc = hpf_ledger_post_members(db, mirror, np, NULL, err)) < 0)
+        goto done;
     out->postings = (int64_t)np;
 done:
+    free(mirror);
     free(ps);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "base/date.h"
 #include "base/err.h"
 #include "base/money.h"
+#include "ledger/interest.h"
 #include "store/db.h"
 
 #include <stddef.h>
@@ -28,6 +29,9 @@ typedef struct hpf_vline {
 
 /* Voucher templates (凭证模板, RULES 5.3; rows of table voucher_template, schema 10). */
 #define HPF_VT_REMIT "001" /* 汇补缴 J1: Dr 101 / Cr 201, amount "deposit" */
+/* 结算公积金利息 J6: Dr 211 "interest_accrued" + Dr 41101 "interest_unaccrued" / Cr 201
+ * "interest" */
+#define HPF_VT_INTEREST "018"
 
 /* Write a balanced voucher dated biz_date. Fails with HPF_EINTERNAL if the lines do not balance,
  * a line is not one-sided and positive, or there are no lines; HPF_EOVERFLOW on sums out of
@@ -37,6 +41,14 @@ typedef struct hpf_vline {
 int hpf_ledger_voucher(hpf_db *db, int64_t *voucher_id, char voucher_no[24], hpf_day biz_date,
                        const char *template_code, const char *summary, const hpf_vline *lines,
                        size_t nlines, hpf_err *err);
+
+/* Record `business` (a stable name: "interest", "citytransfer", "merge" ...) and its row
+ * (ref_table, ref_id) as the business record of voucher `voucher_id` (table voucher_link), for a
+ * voucher that no remittance carries and that reverses nothing; `hpf verify` requires exactly
+ * one business record per voucher. Returns 0, HPF_ECONFLICT (the voucher has one already) or a
+ * database error. */
+int hpf_ledger_link(hpf_db *db, int64_t voucher_id, const char *business, const char *ref_table,
+                    int64_t ref_id, hpf_err *err);
 
 /* ---- templates ---- */
 
@@ -89,10 +101,19 @@ typedef struct hpf_posting_in {
     int64_t voucher_id;
     int64_t remittance_id; /* 0 if none */
     int64_t reversal_of;   /* the posting this one mirrors (冲账), 0 if none */
+    /* The deposit rates (ledger/interest.h hpf_ledger_rates_load) for the account's interest
+     * state; NULL: loaded by the call. A business that posts to many members loads them once. */
+    const hpf_ledger_rates *rates;
+    /* A deposit for this month: the member's paid_through (缴至年月) moves up to it in the same
+     * row update; 0 for none. */
+    hpf_month paid_through;
 } hpf_posting_in;
 
-/* Append one posting, move the member balance by `amount` and the balance of the member's
- * employer (table employer_balance) by the same. Returns 0, HPF_ENOTFOUND (no such member),
+/* Append one posting, move the member balance by `amount`, its interest state (ledger/interest.h)
+ * and the balance of the member's employer (table employer_balance) by the same. Returns 0,
+ * HPF_ECONFLICT interest.year_settled / interest.year_unsettled (a posting dated before the
+ * account's interest year, or two years after it: the settlement has not run), HPF_ENOTFOUND (no
+ * such member),
  * HPF_ECONFLICT ledger.balance_negative (the balance would go negative), HPF_EOVERFLOW, HPF_EBUSY
  * (the balance changed under it: run the action again). *balance_after (may be NULL) receives the
  * new balance. Writers that post to several members of one employer lock the employer row first
@@ -100,6 +121,19 @@ typedef struct hpf_posting_in {
  * employer's balance. */
 int hpf_ledger_post_member(hpf_db *db, const hpf_posting_in *in, hpf_fen *balance_after,
                            hpf_err *err);
+
+/* The same for n postings, in input order, as if each were posted by hpf_ledger_post_member
+ * (ledger/post.c): one read, one INSERT and one UPDATE per chunk of up to 64 members instead of
+ * three statements a member; a member named twice makes the batch go one posting at a time.
+ * after (may be NULL) receives each posting's balance after it. The rates of in[0] serve all.
+ * Stops at the first error (the caller rolls its transaction back). */
+int hpf_ledger_post_members(hpf_db *db, const hpf_posting_in *in, size_t n, hpf_fen *after,
+                            hpf_err *err);
+
+/* Move employer `employer_id`'s sub-ledger balance by `amount` (creating its row on the first
+ * credit), for ledger writers that post many members at once and add up per employer. Returns 0,
+ * HPF_ECONFLICT ledger.balance_negative, HPF_EBUSY (created concurrently), or a database error. */
+int hpf_ledger_employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf_err *err);
 
 /* Move member `member_id`'s whole balance from the employer sub-ledger of `from_employer` to that
  * of `to_employer`, for a business that changes the member's employer (内部转移) in the same

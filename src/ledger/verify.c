@@ -1,9 +1,12 @@
 #include "ledger/verify.h"
 
 #include "base/money.h"
+#include "base/mem.h"
+#include "ledger/interest.h"
 #include "ledger/ledger.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Run a query whose first row, if any, is a violation; `describe` formats it and may name a more
  * precise check than the query's (a query that tests two rules at once). */
@@ -188,6 +191,163 @@ static const char *d_orphan(hpf_stmt *st, char *out, size_t n)
     return NULL;
 }
 
+static const char *d_interest_run(hpf_stmt *st, char *out, size_t n)
+{
+    char a[24], b[24];
+    snprintf(out, n, "interest_run %lld records %s of interest, its postings sum to %s",
+             (long long)hpf_stmt_i64(st, 0), hpf_money_fmt(a, hpf_stmt_i64(st, 1)),
+             hpf_money_fmt(b, hpf_stmt_i64(st, 2)));
+    return NULL;
+}
+
+/* ---- member.interest_state: the accumulator on each row, recomputed from its postings ---- */
+
+#define ISTATE_PAGE 5000 /* the LIMIT below */
+
+typedef struct istate_member {
+    int64_t id;
+    char account_no[20];
+    hpf_ledger_acc stored;
+    size_t first, n; /* its postings in the page's array */
+} istate_member;
+
+static int cmp_posting_day(const void *x, const void *y)
+{
+    const hpf_interest_posting *a = x, *b = y;
+    return a->day < b->day ? -1 : a->day > b->day;
+}
+
+/* The first field where two states differ, or NULL. */
+static const char *istate_diff(const hpf_ledger_acc *s, const hpf_ledger_acc *w, int64_t *sv,
+                               int64_t *wv)
+{
+#define CMP(name, a, b)                                                                            \
+    if ((int64_t)(a) != (int64_t)(b)) {                                                            \
+        *sv = (int64_t)(a);                                                                        \
+        *wv = (int64_t)(b);                                                                        \
+        return name;                                                                               \
+    }
+    CMP("int_year", s->acc.year, w->acc.year)
+    CMP("int_opening", s->opening, w->opening)
+    CMP("int_as_of", s->acc.as_of, w->acc.as_of)
+    CMP("int_jishu", s->acc.jishu, w->acc.jishu)
+    CMP("int_rate_jishu", s->acc.rate_jishu, w->acc.rate_jishu)
+    CMP("int_rate_rem", s->acc.rate_jishu_rem, w->acc.rate_jishu_rem)
+    CMP("int_due_year", s->has_due ? s->due.year : 0, w->has_due ? w->due.year : 0)
+    if (s->has_due && w->has_due) {
+        CMP("int_due_jishu", s->due.jishu, w->due.jishu)
+        CMP("int_due_rate_jishu", s->due.rate_jishu, w->due.rate_jishu)
+        CMP("int_due_rate_rem", s->due.rate_jishu_rem, w->due.rate_jishu_rem)
+        CMP("int_due_balance", s->due.balance, w->due.balance)
+    }
+#undef CMP
+    return NULL;
+}
+
+/* Members in keyset pages (bounded memory on both drivers), with the postings of the page's
+ * id range in (member, id) order through posting_member; each member's postings sorted by day
+ * (stable: ties keep id order) and folded by the segment formula. */
+static int check_interest_state(hpf_db *db, hpf_err *err)
+{
+    hpf_ledger_rates rates;
+    int rc = hpf_ledger_rates_load(db, &rates, err);
+    if (rc < 0)
+        return rc;
+    hpf_interest_schedule s = hpf_ledger_rates_schedule(&rates);
+    static const char sql[] = "SELECT id, account_no, balance, " HPF_LEDGER_ACC_COLS
+                              " FROM member WHERE int_year IS NOT NULL AND id > ? ORDER BY id"
+                              " LIMIT 5000";
+    istate_member *ms = hpf_xmalloc(ISTATE_PAGE * sizeof *ms);
+    hpf_interest_posting *ps = NULL;
+    size_t cap = 0;
+    int64_t after = 0;
+    for (;;) {
+        hpf_stmt *st;
+        size_t nm = 0, np = 0;
+        if ((rc = hpf_db_prepare(db, &st, sql, err)) < 0)
+            break;
+        hpf_stmt_bind_i64(st, 1, after);
+        while ((rc = hpf_stmt_step(st, err)) == 1) {
+            istate_member *m = &ms[nm];
+            m->id = hpf_stmt_i64(st, 0);
+            snprintf(m->account_no, sizeof m->account_no, "%s", hpf_stmt_text(st, 1));
+            m->n = 0;
+            if ((rc = hpf_ledger_acc_read(st, 3, m->id, hpf_stmt_i64(st, 2), &m->stored, err)) < 0)
+                break;
+            nm++;
+        }
+        hpf_stmt_reset(st);
+        if (rc < 0 || nm == 0)
+            break;
+        rc = hpf_db_prepare(db, &st,
+                            "SELECT member_id, biz_date, amount FROM posting WHERE member_id >= ?"
+                            " AND member_id <= ? ORDER BY member_id, id",
+                            err);
+        if (rc < 0)
+            break;
+        hpf_stmt_bind_i64(st, 1, ms[0].id);
+        hpf_stmt_bind_i64(st, 2, ms[nm - 1].id);
+        size_t k = 0;
+        while ((rc = hpf_stmt_step(st, err)) == 1) {
+            int64_t mid = hpf_stmt_i64(st, 0);
+            while (k < nm && ms[k].id < mid)
+                k++;
+            if (k == nm || ms[k].id != mid)
+                continue; /* a member without a state: nothing to compare */
+            if (np == cap) {
+                cap = cap ? 2 * cap : 4096;
+                ps = hpf_xrealloc(ps, cap * sizeof *ps);
+            }
+            if (hpf_day_parse(&ps[np].day, hpf_stmt_text(st, 1)) < 0) {
+                rc = hpf_err_set(err, HPF_EINTERNAL, "posting date '%s' is not a date",
+                                 hpf_stmt_text(st, 1));
+                break;
+            }
+            ps[np].amount = hpf_stmt_i64(st, 2);
+            if (ms[k].n++ == 0)
+                ms[k].first = np;
+            np++;
+        }
+        hpf_stmt_reset(st);
+        if (rc < 0)
+            break;
+        for (size_t i = 0; i < nm && rc == 0; i++) {
+            istate_member *m = &ms[i];
+            hpf_interest_posting *p = m->n ? ps + m->first : NULL;
+            /* Insertion sort by day: stable, and postings arrive almost in day order. */
+            for (size_t a = 1; a < m->n; a++)
+                for (size_t b = a; b > 0 && cmp_posting_day(&p[b - 1], &p[b]) > 0; b--) {
+                    hpf_interest_posting t = p[b];
+                    p[b] = p[b - 1];
+                    p[b - 1] = t;
+                }
+            hpf_ledger_acc want = {.member_id = m->id};
+            hpf_err e2 = HPF_ERR_INIT;
+            int64_t sv = 0, wv = 0;
+            const char *field = NULL;
+            if (hpf_ledger_acc_rebuild(p, m->n, m->stored.acc.year, m->stored.has_due, &s, &want,
+                                       &e2) < 0)
+                rc =
+                    hpf_err_field(err, HPF_ECONFLICT, "", "member.interest_state",
+                                  "member.interest_state: member %s (id %lld): its postings give "
+                                  "no interest state for year %d: %s",
+                                  m->account_no, (long long)m->id, (int)m->stored.acc.year, e2.msg);
+            else if ((field = istate_diff(&m->stored, &want, &sv, &wv)))
+                rc = hpf_err_field(err, HPF_ECONFLICT, "", "member.interest_state",
+                                   "member.interest_state: member %s (id %lld) %s is %lld, its "
+                                   "postings give %lld",
+                                   m->account_no, (long long)m->id, field, (long long)sv,
+                                   (long long)wv);
+        }
+        if (rc < 0 || nm < ISTATE_PAGE)
+            break;
+        after = ms[nm - 1].id;
+    }
+    free(ms);
+    free(ps);
+    return rc < 0 ? rc : 0;
+}
+
 int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
 {
     /* The checks of one record come first, so that a forged row is named by the first check
@@ -227,7 +387,9 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
           * that check when the running sum holds). */
          "SELECT id, member_id, balance_after, running, orphan FROM (SELECT id, member_id,"
          " balance_after,"
-         " CASE WHEN remittance_id IS NULL AND reversal_of IS NULL THEN 1 ELSE 0 END AS orphan,"
+         " CASE WHEN remittance_id IS NULL AND reversal_of IS NULL AND NOT EXISTS (SELECT 1"
+         "  FROM voucher_link k WHERE k.voucher_id = posting.voucher_id) THEN 1 ELSE 0 END"
+         "  AS orphan,"
          " SUM(amount) OVER (PARTITION BY member_id ORDER BY id) AS running FROM posting) t"
          " WHERE balance_after <> running OR orphan = 1 ORDER BY id LIMIT 1",
          d_posting},
@@ -271,6 +433,17 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
          "SELECT voucher_id, COUNT(*) FROM remittance GROUP BY voucher_id HAVING COUNT(*) > 1"
          " ORDER BY voucher_id LIMIT 1",
          d_shared},
+        {"voucher.one_business_record",
+         /* A voucher linked to a business record (voucher_link) is no remittance's. */
+         "SELECT k.voucher_id, 2 FROM voucher_link k WHERE EXISTS (SELECT 1 FROM remittance r"
+         " WHERE r.voucher_id = k.voucher_id) ORDER BY k.voucher_id LIMIT 1",
+         d_shared},
+        {"interest.run_matches_postings",
+         "SELECT year, interest, s FROM (SELECT r.year, r.interest, (SELECT COALESCE(SUM("
+         "p.amount), 0) FROM posting p WHERE p.kind = '09' AND p.period = r.year"
+         " AND p.reversal_of IS NULL) AS s FROM interest_run r) t WHERE interest <> s"
+         " ORDER BY year LIMIT 1",
+         d_interest_run},
         {"voucher.reversal_mirrors_original",
          /* Lines pair by line number: same subject, debit and credit swapped, as many. */
          "SELECT v.id, v.voucher_no, o.id, o.voucher_no FROM voucher v"
@@ -310,6 +483,7 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
         {"voucher.has_business_record",
          "SELECT v.id, v.voucher_no, v.template FROM voucher v WHERE v.reversal_of IS NULL"
          " AND NOT EXISTS (SELECT 1 FROM remittance r WHERE r.voucher_id = v.id)"
+         " AND NOT EXISTS (SELECT 1 FROM voucher_link k WHERE k.voucher_id = v.id)"
          " ORDER BY v.id LIMIT 1",
          d_orphan},
         {"ledger.control_201",
@@ -336,8 +510,10 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
         if (rc < 0)
             return rc;
     }
+    int rc = check_interest_state(db, err);
+    if (rc < 0)
+        return rc;
     if (counts) {
-        int rc;
         if ((rc = hpf_db_query_i64(db, &counts->vouchers, "SELECT count(*) FROM voucher", err)) <
                 0 ||
             (rc = hpf_db_query_i64(db, &counts->members, "SELECT count(*) FROM member", err)) < 0 ||

@@ -21,7 +21,11 @@
  * (voucher.has_business_record); the control account 201 equals the member sub-ledger
  * (ledger.control_201) and the employer sub-ledger (ledger.control_201_employers); total debits
  * equal total credits over the classes (ledger.balance_sheet_identity, RULES 5.2 before
- * closing).
+ * closing). A voucher's business record is its remittance, the voucher it reverses, or a
+ * voucher_link row (the annual interest, transfers ...), and only one of them
+ * (voucher.one_business_record); each interest_run equals its interest postings
+ * (interest.run_matches_postings); last, every member's interest state on the row equals the one
+ * its postings give (member.interest_state, ledger/interest.h).
  */
 #ifndef HPF_LEDGER_VERIFY_H
 #define HPF_LEDGER_VERIFY_H

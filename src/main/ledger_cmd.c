@@ -33,6 +33,10 @@ enum {
     O_FROM,
     O_TO,
     O_REASON,
+    O_YEAR,
+    O_BATCH,
+    O_MONTH,
+    O_PER_TX,
 };
 
 static const char usage_text[] =
@@ -40,8 +44,10 @@ static const char usage_text[] =
     "       hpf ledger chart show [--date YYYY-MM-DD] [--json]\n"
     "       hpf ledger trial-balance [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
     "       hpf ledger reverse VOUCHER_NO [--reason TEXT]\n"
+    "       hpf job interest --year Y [--batch N]\n"
+    "       hpf job remit --month YYYY-MM [--per-tx N]\n"
     "\n"
-    "The fund's books (docs/internals/ledger.md).\n"
+    "The fund's books (docs/internals/ledger.md) and the jobs that post to them.\n"
     "  chart load      load a chart of accounts version from a CSV or JSON file ('-': standard\n"
     "                  input), checked in full, in one transaction with its audit entry;\n"
     "                  --effective and --name set the version's date and name when the file\n"
@@ -52,6 +58,15 @@ static const char usage_text[] =
     "                  far) and the balance-sheet identity; exit 1 when it does not hold\n"
     "  reverse         post the mirror of a voucher (冲账) and of its member postings on the\n"
     "                  business date; a voucher is reversed once, a reversal never\n"
+    "  job interest    the annual interest settlement (年终结息) of the interest year ending\n"
+    "                  30 June Y, as of the business date (not before 30 June Y), in batches\n"
+    "                  of N accounts (default 5000), one transaction and J6 voucher each;\n"
+    "                  progress on stderr; a rerun settles what is left, nothing after a\n"
+    "                  finished run (docs/internals/interest.md)\n"
+    "  job remit       自动汇缴: post the month for every normal employer that has not, each\n"
+    "                  from its roster on file as one remittance, N employers (default 200) per\n"
+    "                  transaction; an employer refused by its own rules is left out and\n"
+    "                  counted; a rerun takes the employers still owing\n"
     "\n"
     "  --db URL             database: sqlite:PATH (default sqlite:DATA_DIR/hpf.db) or\n"
     "                       postgres://USER:PASS@HOST:PORT/DB (env HPF_DB)\n"
@@ -63,23 +78,26 @@ static const char usage_text[] =
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "ledger" or "job": the command being run, for messages. */
+static const char *cmd_name = "ledger";
+
 static int usage(const char *fmt, ...)
 {
     va_list ap;
-    fputs("hpf ledger: ", stderr);
+    fprintf(stderr, "hpf %s: ", cmd_name);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs(" (see 'hpf ledger --help')\n", stderr);
+    fprintf(stderr, " (see 'hpf %s --help')\n", cmd_name);
     return L_USAGE;
 }
 
 static int failed(const char *what, const hpf_err *err)
 {
     if (err->rule[0])
-        fprintf(stderr, "hpf ledger %s: %s: %s\n", what, err->rule, err->msg);
+        fprintf(stderr, "hpf %s %s: %s: %s\n", cmd_name, what, err->rule, err->msg);
     else
-        fprintf(stderr, "hpf ledger %s: %s\n", what, err->msg[0] ? err->msg : "failed");
+        fprintf(stderr, "hpf %s %s: %s\n", cmd_name, what, err->msg[0] ? err->msg : "failed");
     return err->code == HPF_EINVAL || err->code == HPF_EUNPROC || err->code == HPF_ETOOBIG ? L_USAGE
                                                                                            : L_FAIL;
 }
@@ -282,7 +300,72 @@ static int reverse(lenv *e, const char *voucher_no, const char *reason)
     return L_OK;
 }
 
-int hpf_cmd_ledger(int argc, char **argv)
+static void settle_progress(const hpf_settle_progress *p, void *arg)
+{
+    (void)arg;
+    char a[24];
+    fprintf(stderr,
+            "hpf job interest: year %d: %lld accounts read, %lld posted, %s; %lld to go%s\n",
+            (int)p->year, (long long)p->accounts, (long long)p->postings,
+            hpf_money_fmt(a, p->interest), (long long)p->remaining, p->finished ? ": done" : "");
+}
+
+static int job_interest(lenv *e, int year, int batch)
+{
+    hpf_err err = HPF_ERR_INIT;
+    hpf_settle_progress p;
+    if (hpf_interest_settle(&e->svc, &cli_actor, year, batch, settle_progress, NULL, &p, &err) < 0)
+        return failed("interest", &err);
+    char a[24];
+    printf("hpf job interest: year %d settled: %lld accounts, %lld interest postings, %s in %lld "
+           "vouchers\n",
+           year, (long long)p.accounts, (long long)p.postings, hpf_money_fmt(a, p.interest),
+           (long long)p.batches);
+    return L_OK;
+}
+
+static void remit_progress(const hpf_remit_batch_progress *p, void *arg)
+{
+    (void)arg;
+    char a[24];
+    fprintf(stderr,
+            "hpf job remit: %04d-%02d: %lld employers, %lld posted, %lld refused, %lld members, "
+            "%s%s\n",
+            (int)(p->period / 100), (int)(p->period % 100), (long long)p->employers,
+            (long long)p->posted, (long long)p->skipped, (long long)p->members,
+            hpf_money_fmt(a, p->total), p->finished ? ": done" : "");
+}
+
+static int job_remit(lenv *e, hpf_month month, int per_tx)
+{
+    hpf_err err = HPF_ERR_INIT;
+    hpf_remit_batch_progress p;
+    if (hpf_remit_batch(&e->svc, &cli_actor, month, per_tx, remit_progress, NULL, &p, &err) < 0)
+        return failed("remit", &err);
+    char a[24];
+    printf("hpf job remit: %04d-%02d: %lld remittances posted (%lld members, %s); %lld employers "
+           "refused%s%s\n",
+           (int)(month / 100), (int)(month % 100), (long long)p.posted, (long long)p.members,
+           hpf_money_fmt(a, p.total), (long long)p.skipped, p.skipped ? ", the first: " : "",
+           p.first_refusal);
+    return L_OK;
+}
+
+/* Returns -1 (after saying why) for a value that is not an integer in lo..hi. */
+static int int_opt(const char *name, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) {
+        usage("--%s '%s' is not an integer in %d..%d", name, v, lo, hi);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"db", required_argument, NULL, O_DB},
@@ -298,12 +381,18 @@ int hpf_cmd_ledger(int argc, char **argv)
         {"from", required_argument, NULL, O_FROM},
         {"to", required_argument, NULL, O_TO},
         {"reason", required_argument, NULL, O_REASON},
+        {"year", required_argument, NULL, O_YEAR},
+        {"batch", required_argument, NULL, O_BATCH},
+        {"month", required_argument, NULL, O_MONTH},
+        {"per-tx", required_argument, NULL, O_PER_TX},
         {0},
     };
     hpf_config_flags fl = {0};
     hpf_day effective = 0, date = 0, from = 0, to = 0;
     const char *name = NULL, *reason = NULL;
     bool json = false;
+    int year = 0, batch = 5000, per_tx = 200;
+    hpf_month month = 0;
     int c, used = 0; /* the subcommand options given, as bits of 1 << (O_x - O_EFFECTIVE) */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -350,6 +439,22 @@ int hpf_cmd_ledger(int argc, char **argv)
         case O_REASON:
             reason = optarg;
             break;
+        case O_YEAR:
+            if (int_opt("year", optarg, 1901, 9998, &year) < 0)
+                return L_USAGE;
+            break;
+        case O_BATCH:
+            if (int_opt("batch", optarg, 1, HPF_SETTLE_BATCH_MAX, &batch) < 0)
+                return L_USAGE;
+            break;
+        case O_MONTH:
+            if (hpf_month_parse(&month, optarg) < 0)
+                return usage("--month '%s' is not a month YYYY-MM", optarg);
+            break;
+        case O_PER_TX:
+            if (int_opt("per-tx", optarg, 1, HPF_REMIT_BATCH_MAX, &per_tx) < 0)
+                return L_USAGE;
+            break;
         default:
             return usage("unknown option or missing value: '%s'", argv[optind - 1]);
         }
@@ -358,24 +463,32 @@ int hpf_cmd_ledger(int argc, char **argv)
     }
     /* What each subcommand takes: the words, the operand count, the options. */
     static const struct {
-        const char *w1, *w2;
-        int operands, options;
+        const char *cmd, *w1, *w2;
+        int operands, options, required;
     } subs[] = {
-        {"chart", "load", 1, 1 << (O_EFFECTIVE - O_EFFECTIVE) | 1 << (O_NAME - O_EFFECTIVE)},
-        {"chart", "show", 0, 1 << (O_DATE - O_EFFECTIVE) | 1 << (O_JSON - O_EFFECTIVE)},
-        {"trial-balance", NULL, 0,
-         1 << (O_FROM - O_EFFECTIVE) | 1 << (O_TO - O_EFFECTIVE) | 1 << (O_JSON - O_EFFECTIVE)},
-        {"reverse", NULL, 1, 1 << (O_REASON - O_EFFECTIVE)},
+        {"ledger", "chart", "load", 1,
+         1 << (O_EFFECTIVE - O_EFFECTIVE) | 1 << (O_NAME - O_EFFECTIVE), 0},
+        {"ledger", "chart", "show", 0, 1 << (O_DATE - O_EFFECTIVE) | 1 << (O_JSON - O_EFFECTIVE),
+         0},
+        {"ledger", "trial-balance", NULL, 0,
+         1 << (O_FROM - O_EFFECTIVE) | 1 << (O_TO - O_EFFECTIVE) | 1 << (O_JSON - O_EFFECTIVE), 0},
+        {"ledger", "reverse", NULL, 1, 1 << (O_REASON - O_EFFECTIVE), 0},
+        {"job", "interest", NULL, 0, 1 << (O_YEAR - O_EFFECTIVE) | 1 << (O_BATCH - O_EFFECTIVE),
+         1 << (O_YEAR - O_EFFECTIVE)},
+        {"job", "remit", NULL, 0, 1 << (O_MONTH - O_EFFECTIVE) | 1 << (O_PER_TX - O_EFFECTIVE),
+         1 << (O_MONTH - O_EFFECTIVE)},
     };
     char **words = argv + optind;
     int nwords = argc - optind;
     size_t s = 0;
     for (; s < sizeof subs / sizeof subs[0]; s++)
-        if (nwords >= 1 && !strcmp(words[0], subs[s].w1) &&
+        if (!strcmp(subs[s].cmd, cmd_name) && nwords >= 1 && !strcmp(words[0], subs[s].w1) &&
             (!subs[s].w2 || (nwords >= 2 && !strcmp(words[1], subs[s].w2))))
             break;
     if (s == sizeof subs / sizeof subs[0])
-        return usage("want chart load|chart show|trial-balance|reverse, not '%s'",
+        return usage("want %s, not '%s'",
+                     strcmp(cmd_name, "job") ? "chart load|chart show|trial-balance|reverse"
+                                             : "interest|remit",
                      nwords ? words[0] : "");
     int k = subs[s].w2 ? 2 : 1;
     if (nwords - k != subs[s].operands)
@@ -385,6 +498,8 @@ int hpf_cmd_ledger(int argc, char **argv)
     if (used & ~subs[s].options)
         return usage("an option does not belong to %s%s%s", subs[s].w1, subs[s].w2 ? " " : "",
                      subs[s].w2 ? subs[s].w2 : "");
+    if (~used & subs[s].required)
+        return usage("%s needs --%s", subs[s].w1, s == 4 ? "year" : "month");
 
     hpf_log_set_level(HPF_LOG_WARN); /* the migration lines are for serve's log */
     lenv e;
@@ -402,10 +517,28 @@ int hpf_cmd_ledger(int argc, char **argv)
     case 2:
         rc = trial_balance(&e, from, to, json);
         break;
-    default:
+    case 3:
         rc = reverse(&e, arg, reason);
+        break;
+    case 4:
+        rc = job_interest(&e, year, batch);
+        break;
+    default:
+        rc = job_remit(&e, month, per_tx);
         break;
     }
     hpf_store_free(e.store);
     return rc;
+}
+
+int hpf_cmd_ledger(int argc, char **argv)
+{
+    cmd_name = "ledger";
+    return run(argc, argv);
+}
+
+int hpf_cmd_job(int argc, char **argv)
+{
+    cmd_name = "job";
+    return run(argc, argv);
 }

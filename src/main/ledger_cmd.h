@@ -9,5 +9,7 @@
 /* Run `hpf ledger ...` (argv[0] is "ledger"). Exit codes as every command: 0 ok, 1 failure,
  * 2 bad usage or input. */
 int hpf_cmd_ledger(int argc, char **argv);
+/* `hpf job interest --year Y`: the annual interest settlement. */
+int hpf_cmd_job(int argc, char **argv);
 
 #endif

@@ -1700,9 +1700,8 @@ static int cmd_keys(int argc, char **argv)
     char cmd[32];
     if (strcmp(sub, "status") && strcmp(sub, "rotate") && strcmp(sub, "retire") &&
         strcmp(sub, "rotate-seal"))
-        return usage_error("keys",
-                           "unknown subcommand '%s' (try status, rotate, retire, rotate-seal)",
-                           sub);
+        return usage_error(
+            "keys", "unknown subcommand '%s' (try status, rotate, retire, rotate-seal)", sub);
     snprintf(cmd, sizeof cmd, "keys %s", sub);
     argc--;
     argv++;
@@ -1815,6 +1814,7 @@ static const struct command {
     {"verify", cmd_verify, "check the ledger invariants (exit 1 naming the first violation)"},
     {"audit", cmd_audit, "verify the SM3 audit chain and the records it covers (audit verify)"},
     {"ledger", hpf_cmd_ledger, "the fund's books (ledger chart load|show, trial-balance, reverse)"},
+    {"job", hpf_cmd_job, "batch jobs as of the business date (job interest --year Y)"},
     {"calc", cmd_calc, "business calculations (calc contribution|interest ...)"},
     {"user", cmd_user, "manage logins (user add-operator|add-admin ...)"},
     {"totp", cmd_totp, "print the current TOTP code of a secret (for demo logins)"},

@@ -27,6 +27,7 @@ static const struct {
 } paths[] = {
     {"sms", "/sms/v1/messages"},
     {"notary", "/notary/v1/anchors"},
+    {"citytransfer", "/citytransfer/v1/messages"}, /* BDC9xx, peers/citytransfer.h */
 };
 
 const char *hpf_peers_path(const char *peer)

@@ -113,11 +113,176 @@ int hpf_accounts_reverse(hpf_svc *svc, const hpf_actor *actor, const char *vouch
     /* Last: the chain head is locked from here to the commit. The record holds the mirror
      * voucher, its lines and a digest of its postings (trust/audit.c), like a remittance. */
     if (rc == 0)
-        rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_VOUCHER_REVERSED, out->voucher_id,
-                              err);
+        rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_VOUCHER_REVERSED, out->voucher_id, err);
     if (rc == 0)
         rc = hpf_db_commit(db, err);
     if (rc < 0)
         hpf_db_rollback(db);
     return rc;
+}
+
+/* ---- the annual interest settlement (年终结息, RULES 2.4) ----
+ * As of the business date, in batches that each commit on their own, so that a run stopped
+ * anywhere resumes where it stopped: every account is settled once (the row's interest state
+ * says which year it is in, and posting_interest_once refuses a second posting). Design:
+ * docs/internals/interest.md. */
+
+/* Live accounts whose state still holds year `y` unsettled, or was never started. */
+#define PENDING_WHERE                                                                              \
+    " state NOT IN ('03', '04', '05') AND (int_year IS NULL OR (int_year = ? AND"                  \
+    " int_due_year IS NULL) OR int_due_year = ?)"
+
+static int count_pending(hpf_db *db, int32_t year, int64_t *n, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st, "SELECT COUNT(*) FROM member WHERE" PENDING_WHERE, err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, year);
+    hpf_stmt_bind_i64(st, 2, year);
+    rc = hpf_stmt_step(st, err);
+    *n = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* An earlier year left unsettled on some live account: the settlements run in year order. */
+static int check_earlier(hpf_db *db, int32_t year, hpf_err *err)
+{
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st,
+                            "SELECT COUNT(*), MIN(COALESCE(int_due_year, int_year)) FROM member"
+                            " WHERE state NOT IN ('03', '04', '05') AND int_year IS NOT NULL"
+                            " AND COALESCE(int_due_year, int_year) < ?",
+                            err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, year);
+    rc = hpf_stmt_step(st, err);
+    int64_t n = rc == 1 ? hpf_stmt_i64(st, 0) : 0, first = rc == 1 ? hpf_stmt_i64(st, 1) : 0;
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    if (n > 0)
+        return hpf_err_field(err, HPF_ECONFLICT, "/year", "interest.year_unsettled",
+                             "%lld accounts have not had the settlement of year %lld: settle the "
+                             "years in order (hpf job interest --year %lld first)",
+                             (long long)n, (long long)first, (long long)first);
+    return 0;
+}
+
+/* One batch in its own transaction: the postings, the J6 voucher with its audit entry, the
+ * run's progress. */
+static int one_batch(hpf_db *db, const hpf_actor *actor, int32_t year,
+                     const hpf_ledger_rates *rates, int64_t after, int limit,
+                     hpf_ledger_settled *got, hpf_err *err)
+{
+    hpf_interest_basis b = hpf_ledger_rates_basis(rates, hpf_interest_year_last(year));
+    hpf_stmt *st;
+    int rc = hpf_db_begin(db, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_db_prepare(db, &st,
+                        "INSERT INTO interest_run (year, day_basis, actor_id) VALUES (?, ?, ?)"
+                        " ON CONFLICT (year) DO NOTHING",
+                        err);
+    if (rc == 0) {
+        hpf_stmt_bind_i64(st, 1, year);
+        hpf_stmt_bind_i64(st, 2, b.days);
+        if (actor->user_id)
+            hpf_stmt_bind_i64(st, 3, actor->user_id);
+        else
+            hpf_stmt_bind_null(st, 3);
+        rc = hpf_stmt_step(st, err);
+        hpf_stmt_reset(st);
+    }
+    if (rc == 0)
+        rc = hpf_ledger_settle_batch(db, year, rates, after, limit, got, err);
+    if (rc == 0 && got->accounts > 0 &&
+        (rc = hpf_db_prepare(db, &st,
+                             "UPDATE interest_run SET accounts = accounts + ?, interest = interest"
+                             " + ?, batches = batches + 1 WHERE year = ?",
+                             err)) == 0) {
+        hpf_stmt_bind_i64(st, 1, got->postings);
+        hpf_stmt_bind_i64(st, 2, got->interest);
+        hpf_stmt_bind_i64(st, 3, year);
+        rc = hpf_stmt_step(st, err);
+        hpf_stmt_reset(st);
+    }
+    /* Last: the chain head is locked from here to the commit. */
+    if (rc == 0 && got->voucher_id)
+        rc = hpf_audit_record(db, actor->user_id, HPF_AUDIT_VOUCHER_POSTED, got->voucher_id, err);
+    if (rc == 0)
+        rc = hpf_db_commit(db, err);
+    if (rc < 0)
+        hpf_db_rollback(db);
+    return rc;
+}
+
+int hpf_interest_settle(hpf_svc *svc, const hpf_actor *actor, int32_t year, int batch,
+                        hpf_settle_cb progress, void *arg, hpf_settle_progress *out, hpf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->year = year;
+    int rc = books_scope(actor, err);
+    if (rc < 0)
+        return rc;
+    if (year < 1901 || year > 9998)
+        return hpf_err_field(err, HPF_EINVAL, "/year", "interest.year_range",
+                             "the interest year is within 1901..9998");
+    if (batch < 1 || batch > HPF_SETTLE_BATCH_MAX)
+        return hpf_err_field(err, HPF_EINVAL, "/batch", "interest.batch",
+                             "a batch is 1..%d accounts", HPF_SETTLE_BATCH_MAX);
+    hpf_day today = hpf_svc_today(svc), last = hpf_interest_year_last(year);
+    if (today < last) {
+        char a[11], b[11];
+        return hpf_err_field(err, HPF_EUNPROC, "/year", "interest.too_early",
+                             "the interest year %d ends on %s; the business date is %s (RULES "
+                             "I-3: the settlement runs after the end of day of 30 June)",
+                             (int)year, hpf_day_fmt(a, last), hpf_day_fmt(b, today));
+    }
+    hpf_db *db;
+    hpf_ledger_rates rates;
+    if ((rc = svc_conn(svc, &db, err)) < 0 || (rc = check_earlier(db, year, err)) < 0 ||
+        (rc = count_pending(db, year, &out->remaining, err)) < 0 ||
+        (rc = hpf_ledger_rates_load(db, &rates, err)) < 0)
+        return rc;
+    int64_t after = 0, busy = 0;
+    for (;;) {
+        hpf_ledger_settled got;
+        rc = one_batch(db, actor, year, &rates, after, batch, &got, err);
+        if (rc == HPF_EBUSY && busy++ < 8) {
+            hpf_err_clear(err); /* a concurrent writer of one of the rows: run the batch again */
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        busy = 0;
+        after = got.last_member;
+        out->accounts += got.accounts;
+        out->postings += got.postings;
+        out->interest += got.interest;
+        out->batches += got.accounts > 0;
+        out->remaining = out->remaining > got.accounts ? out->remaining - got.accounts : 0;
+        if (got.accounts < batch)
+            break;
+        if (progress)
+            progress(out, arg);
+    }
+    hpf_stmt *st;
+    if ((rc = hpf_db_prepare(db, &st,
+                             "UPDATE interest_run SET finished_at = CURRENT_TIMESTAMP"
+                             " WHERE year = ? AND finished_at IS NULL",
+                             err)) < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, year);
+    rc = hpf_stmt_step(st, err);
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    out->finished = true;
+    out->remaining = 0;
+    if (progress)
+        progress(out, arg);
+    return 0;
 }

@@ -47,4 +47,33 @@ int hpf_accounts_trial_balance(hpf_svc *svc, const hpf_actor *actor, hpf_day fro
 int hpf_accounts_reverse(hpf_svc *svc, const hpf_actor *actor, const char *voucher_no,
                          const char *reason, hpf_reversal *out, hpf_err *err);
 
+/* ---- the annual interest settlement (年终结息, RULES 2.4) ---- */
+
+#define HPF_SETTLE_BATCH_MAX 100000
+
+typedef struct hpf_settle_progress {
+    int32_t year;
+    int64_t accounts;  /* accounts read by this run (settled, or with nothing of the year) */
+    int64_t postings;  /* interest postings written by this run */
+    hpf_fen interest;  /* their sum */
+    int64_t batches;   /* transactions committed, one J6 voucher each (when interest > 0) */
+    int64_t remaining; /* accounts still to settle */
+    bool finished;
+} hpf_settle_progress;
+
+typedef void (*hpf_settle_cb)(const hpf_settle_progress *p, void *arg);
+
+/*
+ * Settle interest year `year` (1 July year-1 .. 30 June year) for every live account not yet
+ * settled, in batches of `batch` accounts, each its own transaction with its J6 voucher and
+ * voucher.posted audit entry; `progress` (may be NULL) is called after each. Idempotent: a rerun
+ * settles only what is left (nothing, after a finished run) and a run stopped by a crash resumes.
+ * Errors: HPF_EFORBIDDEN (not an operator of the centre), HPF_EINVAL interest.year_range /
+ * interest.batch, HPF_EUNPROC interest.too_early (the business date is before 30 June of the
+ * year: RULES I-3), HPF_ECONFLICT interest.year_unsettled (an earlier year is not settled on
+ * some account), or a database error; the batches committed before an error stay.
+ */
+int hpf_interest_settle(hpf_svc *svc, const hpf_actor *actor, int32_t year, int batch,
+                        hpf_settle_cb progress, void *arg, hpf_settle_progress *out, hpf_err *err);
+
 #endif

@@ -457,10 +457,156 @@ static int policy_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, co
     return *result ? 0 : hpf_err_set(err, HPF_EINTERNAL, "policy result does not encode");
 }
 
+/* ---- backpay.post (service/backpay.c) ---- */
+
+typedef struct backpay_payload {
+    const char *employer;
+    hpf_backpay_req req;
+} backpay_payload;
+
+static int backpay_decode(json_t *p, const char *ref, backpay_payload *out, hpf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *lines = json_object_get(p, "lines");
+    out->employer = jstr(p, "employer");
+    out->req.idem_key = ref;
+    if (!out->employer || !json_is_array(lines) || json_array_size(lines) > HPF_BACKPAY_MAX_LINES)
+        return bad_payload(err, "employer or lines");
+    int rc = jmoney(p, "total", &out->req.total, err);
+    if (rc < 0)
+        return rc;
+    out->req.has_total = true;
+    out->req.nlines = json_array_size(lines);
+    out->req.lines = hpf_xcalloc(out->req.nlines ? out->req.nlines : 1, sizeof *out->req.lines);
+    for (size_t i = 0; i < out->req.nlines; i++) {
+        json_t *l = json_array_get(lines, i);
+        hpf_backpay_line *w = &out->req.lines[i];
+        w->account_no = jstr(l, "account_no");
+        w->amounts = true;
+        if (!w->account_no || !jstr(l, "period") ||
+            hpf_month_parse(&w->period, jstr(l, "period")) < 0 ||
+            (rc = jmoney(l, "unit", &w->unit, err)) < 0 ||
+            (rc = jmoney(l, "individual", &w->individual, err)) < 0) {
+            free(out->req.lines);
+            out->req.lines = NULL;
+            return rc < 0 ? rc : bad_payload(err, "line");
+        }
+    }
+    return 0;
+}
+
+/* Every amount is in the payload: what the checker approves is what posts. */
+static json_t *backpay_encode(const char *employer, const hpf_backpay_req *req)
+{
+    char per[8];
+    json_t *lines = json_array();
+    for (size_t i = 0; i < req->nlines; i++) {
+        const hpf_backpay_line *l = &req->lines[i];
+        json_array_append_new(lines, json_pack("{s:s, s:s, s:o, s:o}", "account_no", l->account_no,
+                                               "period", hpf_month_fmt(per, l->period), "unit",
+                                               money_json(l->unit), "individual",
+                                               money_json(l->individual)));
+    }
+    return json_pack("{s:s, s:o, s:o}", "employer", employer, "total", money_json(req->total),
+                     "lines", lines);
+}
+
+static int backpay_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                            json_t *payload, hpf_err *err)
+{
+    backpay_payload bp;
+    int64_t employer_id = 0;
+    (void)db;
+    int rc = backpay_decode(payload, ref, &bp, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_backpay_check(svc, maker, bp.employer, &bp.req, &employer_id, err);
+    free(bp.req.lines);
+    return rc;
+}
+
+static int backpay_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                           json_t *payload, char **result, hpf_err *err)
+{
+    backpay_payload bp;
+    hpf_remittance out;
+    bool replayed = false;
+    (void)db;
+    int rc = backpay_decode(payload, ref, &bp, err);
+    if (rc < 0)
+        return rc;
+    rc = hpf_backpay_post(svc, checker, bp.employer, &bp.req, &out, &replayed, err);
+    free(bp.req.lines);
+    if (rc == 0 && replayed) /* as remit_execute */
+        return hpf_err_set(err, HPF_EBUSY, "approval decided concurrently");
+    if (rc == 0)
+        *result = remittance_result(&out);
+    return rc;
+}
+
+/* ---- deferral.grant (service/deferral.c) ---- */
+
+static int deferral_decode(json_t *p, const char *ref, hpf_deferral_req *out, hpf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->idem_key = ref;
+    out->reason = jstr(p, "reason");
+    out->document_no = jstr(p, "document_no");
+    if (!out->reason || !out->document_no || !jstr(p, "from") || !jstr(p, "to") ||
+        hpf_month_parse(&out->from, jstr(p, "from")) < 0 ||
+        hpf_month_parse(&out->to, jstr(p, "to")) < 0 || !jstr(p, "employer"))
+        return bad_payload(err, "employer, from, to, reason or document_no");
+    return 0;
+}
+
+static int deferral_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, json_t *payload,
+                          int64_t *employer_id, hpf_err *err)
+{
+    if (maker->role != HPF_ROLE_OPERATOR)
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                             "only an operator records a deferral");
+    return remit_scope(svc, db, maker, payload, employer_id, err);
+}
+
+static int deferral_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                             json_t *payload, hpf_err *err)
+{
+    hpf_deferral_req req;
+    int rc = deferral_decode(payload, ref, &req, err);
+    return rc < 0 ? rc : hpf_deferral_check(svc, db, maker, jstr(payload, "employer"), &req, err);
+}
+
+static int deferral_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                            json_t *payload, char **result, hpf_err *err)
+{
+    hpf_deferral_req req;
+    hpf_deferral d;
+    char from[8], to[8];
+    int rc = deferral_decode(payload, ref, &req, err);
+    if (rc < 0 ||
+        (rc = hpf_deferral_grant(svc, db, checker, jstr(payload, "employer"), &req, &d, err)) < 0)
+        return rc;
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "deferral_id", (json_int_t)d.id,
+                          "from", hpf_month_fmt(from, d.from), "to", hpf_month_fmt(to, d.to),
+                          "state", d.state, "members", (json_int_t)d.members, "owed_months",
+                          (json_int_t)d.owed_months, "owed_total", money_json(d.owed_total));
+    *result = canonical(o);
+    json_decref(o);
+    return *result ? 0 : hpf_err_set(err, HPF_EINTERNAL, "deferral result does not encode");
+}
+
 static const kind_def kinds[] = {
     {HPF_APPROVAL_REMIT, remit_scope, remit_validate, remit_execute,
      HPF_ROLE_OPERATOR | HPF_ROLE_AGENT},
     {HPF_APPROVAL_POLICY, policy_scope, policy_validate, policy_execute, HPF_ROLE_OPERATOR},
+    /* service/backpay.c and service/deferral.c */
+    {HPF_APPROVAL_BACKPAY, remit_scope, backpay_validate, backpay_execute,
+     HPF_ROLE_OPERATOR | HPF_ROLE_AGENT},
+    {HPF_APPROVAL_DEFERRAL, deferral_scope, deferral_validate, deferral_execute, HPF_ROLE_OPERATOR},
+    /* service/citytransfer.c and service/merge.c */
+    {HPF_APPROVAL_TRANSFER_OUT, svc_xfer_out_scope, svc_xfer_out_validate, svc_xfer_out_execute,
+     HPF_ROLE_OPERATOR},
+    {HPF_APPROVAL_MERGE, svc_merge_scope, svc_merge_validate, svc_merge_execute, HPF_ROLE_OPERATOR},
 };
 
 static const kind_def *find_kind(const char *name)
@@ -793,6 +939,12 @@ done:
     return rc;
 }
 
+int svc_approval_submit(hpf_svc *svc, const hpf_actor *actor, const char *kind, const char *ref,
+                        json_t *payload, hpf_approval *out, bool *replayed, hpf_err *err)
+{
+    return submit(svc, actor, kind, ref, payload, out, replayed, err);
+}
+
 int hpf_remit_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                      const hpf_remit_req *req, hpf_approval *out, bool *replayed, hpf_err *err)
 {
@@ -821,6 +973,44 @@ int hpf_policy_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_policy *p,
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
                              "only an operator proposes a policy change");
     return submit(svc, actor, HPF_APPROVAL_POLICY, idem_key, policy_encode(p, note ? note : ""),
+                  out, replayed, err);
+}
+
+int hpf_backpay_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                       hpf_backpay_req *req, hpf_approval *out, bool *replayed, hpf_err *err)
+{
+    *replayed = false;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < req->nlines && i <= HPF_BACKPAY_MAX_LINES; i++)
+        if (!req->lines[i].account_no)
+            return hpf_err_field(err, HPF_EINVAL, "/lines", "json.required",
+                                 "line %zu has no account_no", i);
+    /* The amounts left to the centre are computed now and stored: the checker sees them. */
+    int rc = hpf_backpay_resolve(svc, actor, employer_account_no, req, err);
+    if (rc < 0)
+        return rc;
+    return submit(svc, actor, HPF_APPROVAL_BACKPAY, req->idem_key,
+                  backpay_encode(employer_account_no, req), out, replayed, err);
+}
+
+int hpf_deferral_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                        const hpf_deferral_req *req, hpf_approval *out, bool *replayed,
+                        hpf_err *err)
+{
+    char from[8], to[8];
+    *replayed = false;
+    memset(out, 0, sizeof *out);
+    if (actor->role != HPF_ROLE_OPERATOR)
+        return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                             "only an operator records a deferral");
+    if (!hpf_month_valid(req->from) || !hpf_month_valid(req->to))
+        return hpf_err_field(err, HPF_EINVAL, "/from", "month.format",
+                             "from and to must be months YYYY-MM");
+    return submit(svc, actor, HPF_APPROVAL_DEFERRAL, req->idem_key,
+                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "employer", employer_account_no, "from",
+                            hpf_month_fmt(from, req->from), "to", hpf_month_fmt(to, req->to),
+                            "reason", req->reason ? req->reason : "", "document_no",
+                            req->document_no ? req->document_no : ""),
                   out, replayed, err);
 }
 

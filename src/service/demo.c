@@ -3,6 +3,7 @@
 
 #include "base/mem.h"
 #include "domain/ids.h"
+#include "service/accounts.h"
 #include "service/internal.h"
 
 #include <math.h>
@@ -222,35 +223,6 @@ static int make_staff(hpf_svc *svc, FILE *logins, hpf_err *err)
     return rc;
 }
 
-static int remit_month(hpf_svc *svc, const hpf_actor *op, const char *acct, hpf_month period,
-                       hpf_err *err)
-{
-    hpf_remit_draft d;
-    int rc = hpf_remit_draft_make(svc, op, acct, period, &d, err);
-    if (rc < 0)
-        return rc;
-    if (d.n == 0) {
-        hpf_remit_draft_cleanup(&d);
-        return 0;
-    }
-    hpf_remit_row *rows = hpf_xcalloc(d.n, sizeof *rows);
-    for (size_t i = 0; i < d.n; i++)
-        rows[i] = (hpf_remit_row){.account_no = d.rows[i].account_no,
-                                  .name = d.rows[i].name,
-                                  .unit = d.rows[i].c.unit,
-                                  .individual = d.rows[i].c.individual};
-    char key[64];
-    snprintf(key, sizeof key, "demo-%s-%d", acct, (int)period);
-    hpf_remit_req req = {
-        .idem_key = key, .period = period, .total = d.total, .rows = rows, .nrows = d.n};
-    hpf_remittance out;
-    bool replayed;
-    rc = hpf_remit_post(svc, op, acct, &req, &out, &replayed, err);
-    free(rows);
-    hpf_remit_draft_cleanup(&d);
-    return rc;
-}
-
 int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progress, hpf_err *err)
 {
     hpf_db *db;
@@ -262,7 +234,6 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     hpf_day open_day = hpf_day_from_ymd(start / 100, start % 100, 1) - 20;
     hpf_actor op = {.role = HPF_ROLE_OPERATOR};
     idset seen = {.cap = 1};
-    char(*emp_acct)[19] = NULL;
     int *sizes = NULL;
     int rc;
 
@@ -278,7 +249,6 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     while (seen.cap < (size_t)o->members * 2)
         seen.cap <<= 1;
     seen.slots = hpf_xcalloc(seen.cap, sizeof *seen.slots);
-    emp_acct = hpf_xcalloc((size_t)o->employers, sizeof *emp_acct);
     sizes = employer_sizes(o->employers, o->members);
 
     hpf_day saved = svc->business_date;
@@ -315,7 +285,6 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
         rc = hpf_employer_register(svc, &op, &en, &emp, err);
         if (rc < 0)
             break;
-        COPY(emp_acct[e], emp.account_no);
         if (with_agent)
             fprintf(logins, "login agent %s %s %s\n", agent, HPF_DEMO_AGENT_PASS,
                     uri_secret(secret, agent_uri));
@@ -353,23 +322,31 @@ int hpf_demo_run(hpf_svc *svc, const hpf_demo_opts *o, FILE *logins, FILE *progr
     }
     for (hpf_month p = start; rc == 0 && p < now; p = hpf_month_add(p, 1)) {
         svc->business_date = hpf_day_from_ymd(p / 100, p % 100, 15);
-        if ((rc = hpf_db_begin(db, err)) < 0)
-            break;
-        for (int e = 0; rc == 0 && e < o->employers; e++)
-            rc = remit_month(svc, &op, emp_acct[e], p, err);
-        if (rc == 0)
-            rc = hpf_db_commit(db, err);
-        else
-            hpf_db_rollback(db);
+        /* The month as the centre's batch posts it (自动汇缴), in large transactions. */
+        hpf_remit_batch_progress bp;
+        rc = hpf_remit_batch(svc, &op, p, HPF_REMIT_BATCH_MAX, NULL, NULL, &bp, err);
+        if (rc == 0 && bp.skipped)
+            rc = hpf_err_set(err, HPF_EINTERNAL, "demo: %lld employers refused %04d-%02d: %s",
+                             (long long)bp.skipped, (int)(p / 100), (int)(p % 100),
+                             bp.first_refusal);
         if (progress && rc == 0)
             fprintf(progress, "demo: remitted %04d-%02d for %d employers\n", p / 100, p % 100,
                     o->employers);
+        /* After June's remittances and the end of day of 30 June: the annual settlement, as the
+         * centre runs it (RULES 2.4). */
+        if (rc == 0 && p % 100 == 6) {
+            hpf_settle_progress sp;
+            svc->business_date = hpf_day_from_ymd(p / 100, 6, 30);
+            rc = hpf_interest_settle(svc, &op, p / 100, 5000, NULL, NULL, &sp, err);
+            if (progress && rc == 0)
+                fprintf(progress, "demo: settled the interest of year %d: %lld accounts\n",
+                        (int)(p / 100), (long long)sp.postings);
+        }
     }
     svc->business_date = saved;
     hpf_err ignore = HPF_ERR_INIT;
     (void)hpf_db_bulk(db, false, &ignore);
     free(seen.slots);
-    free(emp_acct);
     free(sizes);
     return rc;
 }

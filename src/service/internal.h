@@ -74,6 +74,31 @@ int svc_end_user_sessions(hpf_db *db, int64_t actor, int64_t user_id, int64_t *n
  * (account_state.c) */
 bool svc_member_takes_deposits(const char *state, hpf_err *why);
 
+/* ---- maker-checker kinds of other modules (approval.c runs them; json_t of jansson) ---- */
+
+struct json_t;
+/* Store `payload` (stolen) as a pending request of `kind` (approval.c). */
+int svc_approval_submit(hpf_svc *svc, const hpf_actor *actor, const char *kind, const char *ref,
+                        struct json_t *payload, hpf_approval *out, bool *replayed, hpf_err *err);
+/* transfer.out (citytransfer.c) and member.merge (merge.c): the hooks of approval.c's kinds. */
+int svc_xfer_out_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, struct json_t *payload,
+                       int64_t *employer_id, hpf_err *err);
+int svc_xfer_out_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                          struct json_t *payload, hpf_err *err);
+int svc_xfer_out_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                         struct json_t *payload, char **result, hpf_err *err);
+int svc_merge_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, struct json_t *payload,
+                    int64_t *employer_id, hpf_err *err);
+int svc_merge_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                       struct json_t *payload, hpf_err *err);
+int svc_merge_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                      struct json_t *payload, char **result, hpf_err *err);
+/* Close member `member_id` into terminal `to_state` ("03", "04") through business `biz` (A.5
+ * code): state, closed_on and its history row (citytransfer.c). The caller holds the row lock
+ * and records the member.state_changed audit entry. */
+int svc_member_close(hpf_db *db, int64_t member_id, const char *to_state, const char *biz,
+                     const char *reason, hpf_day today, int64_t actor, hpf_err *err);
+
 /* ---- personal fields (member.c; docs/internals/crypto.md) ---- */
 
 #define SVC_LOGIN_KEY_MAX 72

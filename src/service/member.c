@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "domain/ids.h"
+#include "domain/interest.h"
 #include "trust/audit.h"
 #include "trust/fieldcrypt.h"
 #include "trust/password.h"
@@ -179,7 +180,7 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_stmt *st;
     hpf_employer emp;
     hpf_policy pol;
-    char idn[19], acct[19], date[11], other[19];
+    char idn[19], acct[19], date[11], first[11], other[19];
     char id_enc[HPF_FC_TEXT_MAX], id_bidx[HPF_FC_BIDX_LEN + 1];
     char ph_enc[HPF_FC_TEXT_MAX], ph_bidx[HPF_FC_BIDX_LEN + 1];
     hpf_day today = hpf_svc_today(svc);
@@ -245,9 +246,13 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
         (rc = seal(svc, F_PHONE, acct, in->phone ? in->phone : "", ph_enc, ph_bidx, err)) < 0)
         goto done;
     rc = hpf_db_prepare(db, &st,
+                        /* The interest state starts with the account (ledger/interest.h):
+                         * the year of the opening, nothing earned. */
                         "INSERT INTO member(account_no, employer_id, name, id_type, id_number_enc,"
                         " id_number_bidx, phone_enc, phone_bidx, key_version, wage, state,"
-                        " opened_on) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, ?, '01', ?)",
+                        " opened_on, int_year, int_opening, int_as_of, int_jishu, int_rate_jishu,"
+                        " int_rate_rem) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, ?, '01', ?, ?, 0, ?,"
+                        " 0, 0, 0)",
                         err);
     if (rc < 0)
         goto done;
@@ -261,6 +266,9 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
     hpf_stmt_bind_i64(st, 8, hpf_keys_current(svc->keys));
     hpf_stmt_bind_i64(st, 9, in->wage);
     hpf_stmt_bind_text(st, 10, hpf_day_fmt(date, today));
+    hpf_stmt_bind_i64(st, 11, hpf_interest_year_of(today));
+    hpf_stmt_bind_text(st, 12,
+                       hpf_day_fmt(first, hpf_interest_year_first(hpf_interest_year_of(today))));
     rc = hpf_stmt_step(st, err);
     hpf_stmt_reset(st);
     if (rc == HPF_ECONFLICT) /* opened by a concurrent request since the check above */
@@ -386,8 +394,10 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
     hpf_day_fmt(d1, from);
     hpf_day_fmt(d2, to);
     rc = hpf_db_prepare(db, &st,
-                        "SELECT balance_after FROM posting WHERE member_id = ? AND biz_date < ?"
-                        " ORDER BY id DESC LIMIT 1",
+                        /* By date, not by id: the interest of 30 June is posted after the
+                         * settlement, which may follow July's first postings. */
+                        "SELECT COALESCE(SUM(amount), 0) FROM posting WHERE member_id = ?"
+                        " AND biz_date < ?",
                         err);
     if (rc < 0)
         return rc;
@@ -401,10 +411,10 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
     out->closing = out->opening;
     rc = hpf_db_prepare(db, &st,
                         "SELECT p.biz_date, p.kind, COALESCE(p.period, 0), p.amount,"
-                        " p.balance_after, v.voucher_no FROM posting p"
+                        " v.voucher_no FROM posting p"
                         " JOIN voucher v ON v.id = p.voucher_id"
                         " WHERE p.member_id = ? AND p.biz_date >= ? AND p.biz_date <= ?"
-                        " ORDER BY p.id LIMIT ?",
+                        " ORDER BY p.biz_date, p.id LIMIT ?",
                         err);
     if (rc < 0)
         return rc;
@@ -429,9 +439,9 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
         COPY(it->kind, hpf_stmt_text(st, 1));
         it->period = (hpf_month)hpf_stmt_i64(st, 2);
         it->amount = hpf_stmt_i64(st, 3);
-        it->balance = hpf_stmt_i64(st, 4);
-        COPY(it->voucher_no, hpf_stmt_text(st, 5));
-        out->closing = it->balance;
+        /* The running balance in date order (a posting's balance_after is in id order). */
+        it->balance = out->closing += it->amount;
+        COPY(it->voucher_no, hpf_stmt_text(st, 4));
     }
     hpf_stmt_reset(st);
     if (rc == 0)

@@ -1,5 +1,5 @@
 /* service/remit: the monthly remittance (汇缴) of one employer-month, its roster and history. */
-#include "service/internal.h"
+#include "service/deposits.h"
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -7,6 +7,7 @@
 #include "trust/audit.h"
 #include "trust/digest.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,7 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
     hpf_stmt *st;
     hpf_employer emp;
     hpf_policy pol;
+    hpf_wage_book wb; /* the wages and ratios in force in the month (基数调整, 比例调整) */
     char last[11];
     memset(out, 0, sizeof *out);
     out->period = period;
@@ -53,16 +55,19 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
         return rc;
     if ((rc = svc_conn(svc, &db, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, &emp, err)) < 0 ||
-        (rc = hpf_policy_at(db, first_day(period), &pol, err)) < 0)
+        (rc = hpf_policy_at(db, first_day(period), &pol, err)) < 0 ||
+        (rc = hpf_contrib_terms_at(db, &emp, period, &wb, err)) < 0)
         return rc;
     hpf_day_fmt(last, hpf_day_from_ymd(period / 100, period % 100,
                                        hpf_days_in_month(period / 100, period % 100)));
     rc = hpf_db_prepare(db, &st,
-                        "SELECT account_no, name, wage, state FROM member WHERE employer_id = ?"
+                        "SELECT account_no, name, wage, state, id FROM member WHERE employer_id = ?"
                         " AND opened_on <= ? ORDER BY id",
                         err);
-    if (rc < 0)
+    if (rc < 0) {
+        hpf_wage_book_cleanup(&wb);
         return rc;
+    }
     hpf_stmt_bind_i64(st, 1, emp.id);
     hpf_stmt_bind_text(st, 2, last);
     size_t cap = 16;
@@ -78,8 +83,9 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
         memset(r, 0, sizeof *r);
         COPY(r->account_no, hpf_stmt_text(st, 0));
         COPY(r->name, hpf_stmt_text(st, 1));
-        rc = hpf_contrib_compute(&r->c, &pol.contrib, hpf_stmt_i64(st, 2), emp.unit_ratio_bp,
-                                 emp.indiv_ratio_bp, err);
+        rc = hpf_contrib_compute(&r->c, &pol.contrib,
+                                 hpf_wage_book_get(&wb, hpf_stmt_i64(st, 4), hpf_stmt_i64(st, 2)),
+                                 emp.unit_ratio_bp, emp.indiv_ratio_bp, err);
         if (rc < 0 || (rc = hpf_money_add(&out->unit_total, out->unit_total, r->c.unit)) < 0 ||
             (rc = hpf_money_add(&out->indiv_total, out->indiv_total, r->c.individual)) < 0 ||
             (rc = hpf_money_add(&out->total, out->total, r->c.total)) < 0)
@@ -87,6 +93,7 @@ int hpf_remit_draft_make(hpf_svc *svc, const hpf_actor *actor, const char *emplo
         out->n++;
     }
     hpf_stmt_reset(st);
+    hpf_wage_book_cleanup(&wb);
     if (rc < 0) {
         hpf_remit_draft_cleanup(out);
         return rc == HPF_EOVERFLOW ? hpf_err_set(err, rc, "roster total out of range") : rc;
@@ -106,10 +113,18 @@ static void request_hash(char out[65], const hpf_remit_req *req)
 {
     hpf_buf b = HPF_BUF_INIT;
     hpf_buf_printf(&b, "remit/1|%d|%lld|%zu", (int)req->period, (long long)req->total, req->nrows);
-    for (size_t i = 0; i < req->nrows; i++)
-        hpf_buf_printf(&b, "|%s:%s:%lld:%lld", req->rows[i].account_no,
-                       req->rows[i].name ? req->rows[i].name : "", (long long)req->rows[i].unit,
-                       (long long)req->rows[i].individual);
+    for (size_t i = 0; i < req->nrows; i++) {
+        /* "|%s:%s:%lld:%lld" without printf: this runs for every row of every roster. */
+        const hpf_remit_row *r = &req->rows[i];
+        hpf_buf_add(&b, "|", 1);
+        hpf_buf_adds(&b, r->account_no);
+        hpf_buf_add(&b, ":", 1);
+        hpf_buf_adds(&b, r->name ? r->name : "");
+        hpf_buf_add(&b, ":", 1);
+        hpf_buf_add_i64(&b, r->unit);
+        hpf_buf_add(&b, ":", 1);
+        hpf_buf_add_i64(&b, r->individual);
+    }
     hpf_sm3_hex(out, b.data, b.len);
     hpf_buf_cleanup(&b);
 }
@@ -146,8 +161,8 @@ static int row_err(hpf_err *err, size_t i, const char *leaf, const char *rule, c
 }
 
 /* Look for an earlier remittance under this key: a replay returns it. */
-static int find_by_key(hpf_db *db, int64_t employer_id, const char *key, const char *hash,
-                       hpf_remittance *out, bool *found, hpf_err *err)
+int svc_remit_find_by_key(hpf_db *db, int64_t employer_id, const char *key, const char *hash,
+                          hpf_remittance *out, bool *found, hpf_err *err)
 {
     hpf_stmt *st;
     *found = false;
@@ -179,21 +194,85 @@ typedef struct checked_row {
     hpf_contrib c;
 } checked_row;
 
+/* What check_rows needs of a roster row's member account. */
+typedef struct member_fact {
+    bool found;
+    int64_t id, employer_id;
+    hpf_fen wage;
+    char name[256], state[3], opened_on[11];
+} member_fact;
+
+static char *lookup_sql[7]; /* "... WHERE account_no IN (?, ...)" for 1, 2, 4 ... 64 */
+static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+
+static void build_lookup(void)
+{
+    for (int s = 0; s < 7; s++) {
+        hpf_buf b = HPF_BUF_INIT;
+        hpf_buf_adds(&b, "SELECT account_no, id, employer_id, name, state, wage, opened_on"
+                         " FROM member WHERE account_no IN (");
+        for (int r = 0; r < 1 << s; r++)
+            hpf_buf_adds(&b, r ? ", ?" : "?");
+        hpf_buf_add(&b, ")", 2);
+        lookup_sql[s] = hpf_buf_detach(&b, NULL);
+    }
+}
+
+/* The member accounts the rows name, facts[i] for rows[i], read 64 account numbers per query
+ * (a query a row cost a round trip each on PostgreSQL). */
+static int read_members(hpf_db *db, const hpf_remit_req *req, member_fact *facts, hpf_err *err)
+{
+    pthread_once(&lookup_once, build_lookup);
+    int rc = 0;
+    for (size_t i = 0; i < req->nrows && rc == 0;) {
+        size_t left = req->nrows - i;
+        int shape = 0;
+        while (shape < 6 && (size_t)(2 << shape) <= left)
+            shape++;
+        size_t k = (size_t)1 << shape;
+        hpf_stmt *st;
+        if ((rc = hpf_db_prepare(db, &st, lookup_sql[shape], err)) < 0)
+            break;
+        for (size_t j = 0; j < k; j++)
+            hpf_stmt_bind_text(st, (int)j + 1, req->rows[i + j].account_no);
+        while ((rc = hpf_stmt_step(st, err)) == 1) {
+            const char *acct = hpf_stmt_text(st, 0);
+            for (size_t j = 0; j < k; j++) {
+                member_fact *f = &facts[i + j];
+                if (f->found || strcmp(req->rows[i + j].account_no, acct) != 0)
+                    continue;
+                f->found = true;
+                f->id = hpf_stmt_i64(st, 1);
+                f->employer_id = hpf_stmt_i64(st, 2);
+                COPY(f->name, hpf_stmt_text(st, 3));
+                COPY(f->state, hpf_stmt_text(st, 4));
+                f->wage = hpf_stmt_i64(st, 5);
+                COPY(f->opened_on, hpf_stmt_text(st, 6));
+            }
+        }
+        hpf_stmt_reset(st);
+        i += k;
+    }
+    return rc < 0 ? rc : 0;
+}
+
 /* Validate every row against the members and the policy; fill `chk`. Writes nothing. */
 static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol,
                       const hpf_remit_req *req, checked_row *chk, hpf_err *err)
 {
-    hpf_stmt *st;
     char last[11], want[24], got[24], msg[160];
     hpf_err why = HPF_ERR_INIT;
     hpf_fen unit_total = 0, indiv_total = 0, total = 0;
     int y = req->period / 100, m = req->period % 100;
     hpf_day_fmt(last, hpf_day_from_ymd(y, m, hpf_days_in_month(y, m)));
+    hpf_employer at = *emp; /* the wages and ratios in force in the month (基数调整, 比例调整) */
+    hpf_wage_book wb;
+    int rc = hpf_contrib_terms_at(db, &at, req->period, &wb, err);
+    if (rc < 0)
+        return rc;
     bool *dup = find_duplicates(req);
-    int rc = hpf_db_prepare(db, &st,
-                            "SELECT id, employer_id, name, state, wage, opened_on FROM member"
-                            " WHERE account_no = ?",
-                            err);
+    member_fact *facts = hpf_xcalloc(req->nrows ? req->nrows : 1, sizeof *facts);
+    rc = read_members(db, req, facts, err);
     for (size_t i = 0; rc >= 0 && i < req->nrows; i++) {
         const hpf_remit_row *r = &req->rows[i];
         if (dup[i]) {
@@ -201,23 +280,23 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
                          "this account appears twice in the roster");
             break;
         }
-        hpf_stmt_bind_text(st, 1, r->account_no);
-        rc = hpf_stmt_step(st, err);
-        if (rc == 0 || (rc == 1 && hpf_stmt_i64(st, 1) != emp->id)) {
+        const member_fact *f = &facts[i];
+        if (!f->found || f->employer_id != emp->id) {
             rc = row_err(err, i, "/account_no", "remittance.member_unknown",
                          "no member account with this number at this employer");
-        } else if (rc == 1 && !svc_member_takes_deposits(hpf_stmt_text(st, 3), &why)) {
+        } else if (!svc_member_takes_deposits(f->state, &why)) {
             rc = row_err(err, i, "/account_no", "remittance.member_state", why.msg);
-        } else if (rc == 1 && strcmp(hpf_stmt_text(st, 5), last) > 0) {
+        } else if (strcmp(f->opened_on, last) > 0) {
             rc = row_err(err, i, "/account_no", "remittance.member_not_open",
                          "account was opened after this month");
-        } else if (rc == 1 && r->name && strcmp(hpf_stmt_text(st, 2), r->name) != 0) {
+        } else if (r->name && strcmp(f->name, r->name) != 0) {
             rc = row_err(err, i, "/name", "remittance.name_mismatch",
                          "name does not match the account holder");
-        } else if (rc == 1) {
-            chk[i].member_id = hpf_stmt_i64(st, 0);
-            rc = hpf_contrib_compute(&chk[i].c, &pol->contrib, hpf_stmt_i64(st, 4),
-                                     emp->unit_ratio_bp, emp->indiv_ratio_bp, err);
+        } else {
+            chk[i].member_id = f->id;
+            rc = hpf_contrib_compute(&chk[i].c, &pol->contrib,
+                                     hpf_wage_book_get(&wb, chk[i].member_id, f->wage),
+                                     at.unit_ratio_bp, at.indiv_ratio_bp, err);
             if (rc == 0 && r->unit != chk[i].c.unit) {
                 snprintf(msg, sizeof msg, "employer part should be %s, not %s",
                          hpf_money_fmt(want, chk[i].c.unit), hpf_money_fmt(got, r->unit));
@@ -235,9 +314,10 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
                                    "roster total out of range");
             }
         }
-        hpf_stmt_reset(st);
     }
+    free(facts);
     free(dup);
+    hpf_wage_book_cleanup(&wb);
     if (rc >= 0 && total != req->total)
         rc = hpf_err_field(err, HPF_EUNPROC, "/total", "remittance.total_mismatch",
                            "total %s does not equal the roster's sum %s",
@@ -245,7 +325,7 @@ static int check_rows(hpf_db *db, const hpf_employer *emp, const hpf_policy *pol
     return rc < 0 ? rc : 0;
 }
 
-static int load_by_serial(hpf_db *db, const char *serial, hpf_remittance *out, hpf_err *err)
+int svc_remit_load(hpf_db *db, const char *serial, hpf_remittance *out, hpf_err *err)
 {
     hpf_stmt *st;
     int rc = hpf_db_prepare(db, &st, REMIT_COLS "WHERE r.serial = ?", err);
@@ -261,19 +341,18 @@ static int load_by_serial(hpf_db *db, const char *serial, hpf_remittance *out, h
     return rc < 0 ? rc : 0;
 }
 
-static int set_paid_through(hpf_db *db, const char *table, int64_t id, hpf_month period,
-                            hpf_err *err)
+/* The employer's 缴至年月 moves up to the month (each member's moves with its posting). */
+static int set_paid_through(hpf_db *db, int64_t employer_id, hpf_month period, hpf_err *err)
 {
     hpf_stmt *st;
-    const char *sql = !strcmp(table, "member") ? "UPDATE member SET paid_through = ? WHERE id = ?"
-                                                 " AND (paid_through IS NULL OR paid_through < ?)"
-                                               : "UPDATE employer SET paid_through = ? WHERE id = ?"
-                                                 " AND (paid_through IS NULL OR paid_through < ?)";
-    int rc = hpf_db_prepare(db, &st, sql, err);
+    int rc = hpf_db_prepare(db, &st,
+                            "UPDATE employer SET paid_through = ? WHERE id = ?"
+                            " AND (paid_through IS NULL OR paid_through < ?)",
+                            err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, period);
-    hpf_stmt_bind_i64(st, 2, id);
+    hpf_stmt_bind_i64(st, 2, employer_id);
     hpf_stmt_bind_i64(st, 3, period);
     rc = hpf_stmt_step(st, err);
     hpf_stmt_reset(st);
@@ -335,8 +414,12 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
     hpf_stmt_reset(st);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < req->nrows; i++) {
-        hpf_posting_in p = {
+    hpf_ledger_rates rates;
+    if ((rc = hpf_ledger_rates_load(db, &rates, err)) < 0)
+        return rc;
+    hpf_posting_in *ps = hpf_xcalloc(req->nrows, sizeof *ps);
+    for (size_t i = 0; i < req->nrows; i++)
+        ps[i] = (hpf_posting_in){
             .member_id = chk[i].member_id,
             .biz_date = today,
             .kind = "01",
@@ -346,16 +429,39 @@ static int write_remittance(hpf_db *db, const hpf_actor *actor, const hpf_employ
             .amount = chk[i].c.total,
             .voucher_id = voucher_id,
             .remittance_id = remit_id,
+            .rates = &rates,
+            .paid_through = req->period,
         };
-        if ((rc = hpf_ledger_post_member(db, &p, NULL, err)) < 0 ||
-            (rc = set_paid_through(db, "member", chk[i].member_id, req->period, err)) < 0)
-            return rc;
-    }
-    rc = set_paid_through(db, "employer", emp->id, req->period, err);
-    if (rc < 0 || (rc = load_by_serial(db, serial, out, err)) < 0)
+    /* The whole roster at once: the members, their employer's sub-ledger (ledger/post.c). */
+    rc = hpf_ledger_post_members(db, ps, req->nrows, NULL, err);
+    free(ps);
+    if (rc < 0)
+        return rc;
+    rc = set_paid_through(db, emp->id, req->period, err);
+    if (rc == 0 && !strcmp(emp->state, "03"))
+        rc = svc_deferral_settle(db, actor->user_id, emp->id, today, err);
+    if (rc < 0 || (rc = svc_remit_load(db, serial, out, err)) < 0)
         return rc;
     /* Last: the chain head is locked from here to the commit. */
     return hpf_audit_record(db, actor->user_id, HPF_AUDIT_REMITTANCE_POSTED, remit_id, err);
+}
+
+/* A member whose month was back-paid (补缴) is not paid for it again by the monthly roster. */
+static int check_backpaid(hpf_db *db, int64_t employer_id, const hpf_remit_req *req,
+                          const checked_row *chk, hpf_err *err)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = svc_backpaid_members(db, employer_id, req->period, &ids, &n, err);
+    for (size_t i = 0; rc == 0 && n > 0 && i < req->nrows; i++)
+        for (size_t k = 0; rc == 0 && k < n; k++)
+            if (ids[k] == chk[i].member_id)
+                rc = row_err(err, i, "/account_no", "remittance.month_paid",
+                             "this member's month was back-paid already");
+    free(ids);
+    if (rc == HPF_EUNPROC)
+        err->code = rc = HPF_ECONFLICT;
+    return rc;
 }
 
 /* Lock the employer and run every check of a remittance inside the caller's open write
@@ -372,11 +478,19 @@ static int validate(hpf_svc *svc, hpf_db *db, const char *employer_account_no,
     *chk = NULL;
     /* Lock the employer, then read it again: remittances of one employer queue here, and the
      * checks below see everything the one before committed. */
-    int rc = svc_load_employer(db, employer_account_no, emp, err);
-    if (rc < 0 || (rc = hpf_db_lock_row(db, "employer", emp->id, err)) < 0 ||
+    int64_t id = 0;
+    int rc = hpf_db_prepare(db, &st, "SELECT id FROM employer WHERE account_no = ?", err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_text(st, 1, employer_account_no);
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        id = hpf_stmt_i64(st, 0);
+    hpf_stmt_reset(st);
+    if (rc < 0 || (rc = hpf_db_lock_row(db, "employer", id, err)) < 0 ||
         (rc = svc_load_employer(db, employer_account_no, emp, err)) < 0)
         return rc;
-    rc = find_by_key(db, emp->id, req->idem_key, hash, prior, found, err);
+    rc = svc_remit_find_by_key(db, emp->id, req->idem_key, hash, prior, found, err);
     if (rc < 0 || *found)
         return rc;
     if (req->nrows == 0)
@@ -388,8 +502,18 @@ static int validate(hpf_svc *svc, hpf_db *db, const char *employer_account_no,
     if (req->period < hpf_month_of(emp->opened_on))
         return hpf_err_field(err, HPF_EUNPROC, "/period", "remittance.period_before_opening",
                              "period is before the employer's account was opened");
-    if ((rc = svc_employer_normal(emp, err)) < 0)
+    /* An employer under a deferral (03) still remits the months it does not defer; a deferred
+     * month is made up by a back-payment (deposits.md). */
+    if (strcmp(emp->state, "03") != 0 && (rc = svc_employer_normal(emp, err)) < 0)
         return rc;
+    int64_t deferral = 0;
+    if ((rc = svc_deferral_month(db, emp->id, req->period, &deferral, err)) < 0)
+        return rc;
+    if (deferral)
+        return hpf_err_field(err, HPF_ECONFLICT, "/period", "remittance.month_deferred",
+                             "this month is deferred (deferral %lld): make it up with a "
+                             "back-payment",
+                             (long long)deferral);
     rc = hpf_db_prepare(db, &st,
                         "SELECT serial FROM remittance WHERE employer_id = ? AND period = ?"
                         " AND kind = '01'",
@@ -407,6 +531,8 @@ static int validate(hpf_svc *svc, hpf_db *db, const char *employer_account_no,
         return rc;
     *chk = hpf_xcalloc(req->nrows, sizeof **chk);
     rc = check_rows(db, emp, &pol, req, *chk, err);
+    if (rc == 0)
+        rc = check_backpaid(db, emp->id, req, *chk, err);
     if (rc < 0) {
         free(*chk);
         *chk = NULL;

@@ -292,6 +292,27 @@ int hpf_member_statement(hpf_svc *svc, const hpf_actor *actor, const char *accou
                          hpf_day to, hpf_statement *out, hpf_err *err);
 void hpf_statement_cleanup(hpf_statement *s);
 
+/* The annual statement (对账单, RULES 2.4) of interest year `year` (1 July year-1 .. 30 June
+ * year, up to the business date while it runs), service/statement.c. */
+typedef struct hpf_annual {
+    int32_t year;
+    hpf_statement statement; /* the year's postings in date order */
+    hpf_fen carried_forward; /* 上年结转: the balance on 1 July, last year's interest included */
+    hpf_fen deposits;    /* 当年缴存: 汇缴, 补缴, 外部转入 (net of their reversals) */
+    hpf_fen withdrawals; /* 当年提取: every other movement out */
+    hpf_fen interest;    /* 利息: the year's settled interest (posted 30 June) */
+    hpf_fen closing;     /* carried_forward + deposits - withdrawals + interest */
+    bool settled;        /* the year's settlement has run for the account */
+    hpf_fen accrued;     /* not settled: the interest accrued up to accrued_to */
+    hpf_day accrued_to;
+    int32_t rate_e7, day_basis; /* the deposit rate and day basis in force at the year's end */
+} hpf_annual;
+
+/* Same roles and errors as hpf_member_statement, plus HPF_EINVAL interest.year_range and
+ * HPF_EUNPROC interest.year_future. Free out->statement with hpf_statement_cleanup. */
+int hpf_member_annual(hpf_svc *svc, const hpf_actor *actor, const char *account_no, int32_t year,
+                      hpf_annual *out, hpf_err *err);
+
 /* A member creates an online-hall login for an open account; id number, name and account must
  * match (HPF_EUNPROC registration.mismatch). */
 int hpf_member_register_login(hpf_svc *svc, const char *id_number, const char *name,
@@ -449,6 +470,34 @@ void hpf_remit_draft_cleanup(hpf_remit_draft *d);
 int hpf_remit_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
                    const hpf_remit_req *req, hpf_remittance *out, bool *replayed, hpf_err *err);
 
+/* ---- one month for every employer (自动汇缴, service/remit_batch.c) ---- */
+
+#define HPF_REMIT_BATCH_MAX 10000
+
+typedef struct hpf_remit_batch_progress {
+    hpf_month period;
+    int64_t employers; /* employers taken up so far */
+    int64_t posted;    /* ... whose month was posted by this run */
+    int64_t skipped;   /* ... refused by their own business rules (state, roster) */
+    int64_t members;   /* member postings written */
+    hpf_fen total;
+    char first_refusal[200]; /* the first employer refused and why */
+    bool finished;
+} hpf_remit_batch_progress;
+
+typedef void (*hpf_remit_batch_cb)(const hpf_remit_batch_progress *p, void *arg);
+
+/* Post month `period` for every normal employer that has not posted it, each from its roster
+ * as hpf_remit_draft_make gives it and through hpf_remit_post (its own remittance, voucher,
+ * postings and audit record), `per_tx` employers per transaction, each in its own savepoint: an
+ * employer refused by its own rules is left out and counted, the others go on. A rerun takes
+ * the employers still owing. Operators of the centre only. Errors: HPF_EFORBIDDEN scope.branch,
+ * HPF_EINVAL remittance.batch, HPF_EUNPROC remittance.period_future, or a database error (the
+ * transactions committed before it stay). */
+int hpf_remit_batch(hpf_svc *svc, const hpf_actor *actor, hpf_month period, int per_tx,
+                    hpf_remit_batch_cb progress, void *arg, hpf_remit_batch_progress *out,
+                    hpf_err *err);
+
 /* Every check hpf_remit_post makes, inside the caller's open write transaction, writing nothing;
  * the employer row stays locked until the caller's transaction ends. *employer_id gets the
  * employer's id. A key already spent on a posted remittance is HPF_ECONFLICT
@@ -461,13 +510,275 @@ int hpf_remit_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_ac
                    int64_t offset, int64_t limit, hpf_remittance **items, size_t *n, int64_t *total,
                    hpf_err *err);
 
+/* ---- contribution changes: 基数调整 10, 比例调整 75 (service/contribution_change.c;
+ * docs/internals/contribution-changes.md) ----
+ * A member's declared wage and an employer's ratios change from a month on; the history rows
+ * say which was in force in each month, and a remittance of a month uses those
+ * (hpf_contrib_terms_at). member.wage and the employer's ratio columns hold the latest, audited
+ * as member.changed / employer.changed. */
+
+typedef struct hpf_base_row {
+    const char *account_no;
+    hpf_fen wage;        /* the member's prior-year average monthly wage */
+    hpf_month effective; /* 0: July of the year (or, for a member who joined later, that month) */
+} hpf_base_row;
+
+typedef struct hpf_base_req {
+    const char *idem_key;
+    int year;        /* 缴存年度 Y: 1 July Y .. 30 June Y+1 */
+    bool correction; /* an operator's correction of a year already adjusted */
+    const hpf_base_row *rows;
+    size_t nrows;
+} hpf_base_req;
+
+typedef struct hpf_base_change {
+    int64_t id, batch_id;
+    char account_no[19];
+    char employer_account_no[19]; /* the employer that declared it */
+    int year;
+    hpf_month effective;
+    hpf_fen old_wage, new_wage, base; /* base: clamped by the effective month's policy */
+    bool correction;
+    hpf_day biz_date;
+    char actor[64], actor_role[12];
+} hpf_base_change;
+
+typedef struct hpf_base_batch {
+    int64_t id;
+    int year;
+    bool correction;
+    hpf_day biz_date;
+    hpf_base_change *rows; /* malloc'd, in request order */
+    size_t n;
+} hpf_base_batch;
+
+/* Declare a year's wages for members of employer `employer_account_no` (its agent; an operator
+ * of its branch), all rows or none. Per row: the member is the employer's and takes deposits;
+ * the effective month is July of the year unless the member joined the employer after 1 July
+ * (then any month from joining to June); once a year per member (HPF_ECONFLICT
+ * contribution.base_year_done) unless `correction` (operators only). Errors name the row:
+ * HPF_EUNPROC "/rows/N/..." contribution.*; HPF_ECONFLICT idempotency.key_reused; the same key
+ * and content replays the first batch (*replayed). */
+int hpf_base_adjust(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                    const hpf_base_req *req, hpf_base_batch *out, bool *replayed, hpf_err *err);
+void hpf_base_batch_cleanup(hpf_base_batch *b);
+/* A page of an employer's base adjustments, newest first; `year` 0 and `account_no` NULL for
+ * all. *items is malloc'd. */
+int hpf_base_adjust_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                         int year, const char *account_no, int64_t offset, int64_t limit,
+                         hpf_base_change **items, size_t *n, int64_t *total, hpf_err *err);
+
+typedef struct hpf_ratio_req {
+    const char *idem_key;
+    int32_t unit_bp, indiv_bp;
+    hpf_month effective; /* first month of the new ratios */
+    const char *reason;  /* optional */
+} hpf_ratio_req;
+
+typedef struct hpf_ratio_change {
+    int64_t id;
+    char employer_account_no[19];
+    hpf_month effective;
+    int32_t old_unit_bp, old_indiv_bp, unit_bp, indiv_bp;
+    char reason[201];
+    hpf_day biz_date;
+    char actor[64], actor_role[12];
+} hpf_ratio_change;
+
+/* Change an employer's ratios from a month on (its agent; an operator of its branch): the
+ * month is neither before the business month nor already remitted, and at most 12 months ahead
+ * (HPF_EUNPROC contribution.ratio_month); the ratios within the policy in force then
+ * (HPF_EINVAL ratio.below_minimum: that is the 降比/缓缴 procedure; ratio.range,
+ * ratio.must_match); HPF_EUNPROC contribution.ratio_unchanged. Idempotent by key. */
+int hpf_ratio_change_make(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                          const hpf_ratio_req *req, hpf_ratio_change *out, bool *replayed,
+                          hpf_err *err);
+int hpf_ratio_change_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                          int64_t offset, int64_t limit, hpf_ratio_change **items, size_t *n,
+                          int64_t *total, hpf_err *err);
+
+/* The wages in force in one month of the members of an employer who ever had a base
+ * adjustment (the others: member.wage). */
+typedef struct hpf_wage_book {
+    struct hpf_wage_entry {
+        int64_t member_id;
+        hpf_fen wage;
+    } * v; /* malloc'd, by member_id */
+    size_t n;
+} hpf_wage_book;
+
+/* The terms of month `period` for a remittance: sets emp's ratios to those in force then and
+ * fills `wages` (clean it up) for its members. Inside the caller's transaction. */
+int hpf_contrib_terms_at(hpf_db *db, hpf_employer *emp, hpf_month period, hpf_wage_book *wages,
+                         hpf_err *err);
+/* The member's wage in force: the book's, or `stored` (member.wage) when it has none. */
+hpf_fen hpf_wage_book_get(const hpf_wage_book *b, int64_t member_id, hpf_fen stored);
+void hpf_wage_book_cleanup(hpf_wage_book *b);
+
+/* ---- voluntary depositors: 灵活就业 (service/voluntary.c, RULES 1.4) ----
+ * The person registers at the counter (an operator, who checks identity with the counter's
+ * verdicts); the account sits at the centre's pseudo-unit for voluntary deposits. The person
+ * (online, as a member) or an operator pays each month's deposit in that month; a missed month
+ * is not back-paid, a paid month not refunded; stopping seals the account. */
+
+typedef struct hpf_voluntary_new {
+    const char *name, *id_number, *phone; /* phone may be NULL */
+    hpf_fen base;
+    int32_t ratio_bp; /* the single ratio, within [unit_min + indiv_min, unit_max + indiv_max] */
+} hpf_voluntary_new;
+
+typedef struct hpf_voluntary {
+    char account_no[19];
+    char name[256];
+    char unit_account_no[19]; /* the pseudo-unit */
+    char state[3];
+    hpf_fen base;
+    int32_t ratio_bp;
+    hpf_fen monthly; /* this month's deposit under the policy in force */
+    hpf_fen balance;
+    hpf_month paid_through;
+    hpf_day registered_on;
+} hpf_voluntary;
+
+/* Register (operator only): opens the account at the pseudo-unit (made on first use). Errors:
+ * HPF_EINVAL (field named; voluntary.base_range, voluntary.ratio_range), HPF_ECONFLICT
+ * member.one_live_account, HPF_EFORBIDDEN. */
+int hpf_voluntary_register(hpf_svc *svc, const hpf_actor *actor, const hpf_voluntary_new *in,
+                           hpf_voluntary *out, hpf_err *err);
+/* The terms and state (the member themself; an operator). */
+int hpf_voluntary_get(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                      hpf_voluntary *out, hpf_err *err);
+/* Pay month `period`'s deposit (the member themself; an operator): only in that month
+ * (HPF_EUNPROC voluntary.no_backpay for an earlier month, voluntary.period_future for a later
+ * one); once: a month already paid returns that deposit with *replayed. Posts a remittance
+ * (kind 01) of the pseudo-unit with one posting through voucher template 001. */
+int hpf_voluntary_deposit(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                          hpf_month period, hpf_remittance *out, bool *replayed, hpf_err *err);
+/* Stop deposits (the member themself; an operator): seals the account (封存, with its history
+ * row and audit snapshot). HPF_ECONFLICT account.state when it is not normal. */
+int hpf_voluntary_stop(hpf_svc *svc, const hpf_actor *actor, const char *account_no,
+                       const char *reason, hpf_state_change *out, hpf_err *err);
+
+/* ---- deposits: 补缴 (back-payment, type 02), 缓缴 (deferral, type 13) and the continuity
+ * counter (service/backpay.c, service/deferral.c; docs/internals/deposits.md) ---- */
+
+typedef struct hpf_backpay_line {
+    const char *account_no;
+    hpf_month period; /* 汇补缴年月: the month paid for */
+    bool amounts;     /* false: computed by hpf_backpay_resolve (the month's full amount) */
+    hpf_fen unit, individual;
+} hpf_backpay_line;
+
+typedef struct hpf_backpay_req {
+    const char *idem_key;
+    hpf_backpay_line *lines;
+    size_t nlines;
+    bool has_total; /* false: hpf_backpay_resolve sets it to the lines' sum */
+    hpf_fen total;
+} hpf_backpay_req;
+
+#define HPF_BACKPAY_MAX_LINES HPF_REMIT_MAX_ROWS
+
+/* Fill in what the request left to the centre: a line without amounts gets its month's full
+ * amount (the owed month's, under a deferral; else the member's wage in force then x the
+ * employer's ratios then, under the policy in force on the month's first day), a request without
+ * a total the lines' sum. Reads only; scope as hpf_backpay_post. Errors name the line
+ * ("/lines/N/..."): remittance.member_unknown, policy not found. */
+int hpf_backpay_resolve(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                        hpf_backpay_req *req, hpf_err *err);
+/* Every check of hpf_backpay_post inside the caller's open write transaction (the employer row
+ * stays locked until it ends), writing nothing; *employer_id gets the employer's id. For
+ * maker-checker (hpf_backpay_submit). Every line must carry its amounts. */
+int hpf_backpay_check(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                      const hpf_backpay_req *req, int64_t *employer_id, hpf_err *err);
+/* Post a back-payment: a remittance of kind 02 (serial "BJ...", period its latest month, members
+ * its line count) with one voucher of template 001 and one posting per line dated the business
+ * date with the line's month; owed months it fills are made up, a deferral whose months are all
+ * made up (or that is over) closes and the employer returns to 01, and a member's 缴至年月 moves
+ * on over the months now paid in full right after it. Errors (nothing written): HPF_ECONFLICT
+ * idempotency.key_reused, employer.state, remittance.month_paid ("/lines/N/period": the month is
+ * paid in full); HPF_EUNPROC "/lines/N/..." remittance.member_unknown / member_state /
+ * member_not_open / period_future / period_before_opening, backpay.duplicate_line,
+ * backpay.amount_zero, backpay.amount_exceeds, "/total" remittance.total_mismatch; HPF_ETOOBIG.
+ * The same key and content replays (*replayed). */
+int hpf_backpay_post(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                     const hpf_backpay_req *req, hpf_remittance *out, bool *replayed, hpf_err *err);
+
+typedef struct hpf_deferral_req {
+    const char *idem_key;
+    hpf_month from, to;      /* the deferred months, inclusive */
+    const char *reason;      /* 1..500 characters */
+    const char *document_no; /* the 管委会's approval document, 1..64 characters */
+} hpf_deferral_req;
+
+typedef struct hpf_deferral {
+    int64_t id;
+    hpf_month from, to;
+    char reason[512];
+    char document_no[72];
+    char state[8]; /* active, made_up (every owed month paid), ended (over, some still owed) */
+    hpf_day granted_on, closed_on;
+    int64_t members, owed_months, made_up_months;
+    hpf_fen owed_total, outstanding;
+} hpf_deferral;
+
+typedef struct hpf_owed_month {
+    int64_t deferral_id;
+    char account_no[19];
+    char name[256];
+    hpf_month period;
+    hpf_fen unit, individual, total;
+    char made_up_by[24]; /* the back-payment's serial; "" while owed */
+    hpf_day made_up_on;
+} hpf_owed_month;
+
+#define HPF_DEFERRAL_MAX_MONTHS 36
+
+/* Every check of a deferral grant inside the caller's open write transaction, writing nothing
+ * (operators only): the months are valid and in order, at most HPF_DEFERRAL_MAX_MONTHS, none
+ * before the employer opened, none already remitted (HPF_ECONFLICT deferral.month_remitted) or
+ * under another deferral (deferral.overlap); reason and document_no present (HPF_EINVAL
+ * deferral.reason / deferral.document_no); the employer normal or deferring (employer.state). */
+int hpf_deferral_check(hpf_svc *svc, hpf_db *db, const hpf_actor *actor,
+                       const char *employer_account_no, const hpf_deferral_req *req, hpf_err *err);
+/* Grant it inside the caller's transaction (an approval's execution): the deferral row, one
+ * owed month per member that takes deposits and deferred month (the month's amount less what
+ * was paid for it already), the employer's state 03 (audited employer.changed). */
+int hpf_deferral_grant(hpf_svc *svc, hpf_db *db, const hpf_actor *actor,
+                       const char *employer_account_no, const hpf_deferral_req *req,
+                       hpf_deferral *out, hpf_err *err);
+/* A page of an employer's deferrals, newest first (its agent; operators of its branch). */
+int hpf_deferral_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                      int64_t offset, int64_t limit, hpf_deferral **items, size_t *n,
+                      int64_t *total, hpf_err *err);
+/* A page of an employer's owed months in (month, account) order; `outstanding` only those not
+ * made up. *items is malloc'd. */
+int hpf_owed_list(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                  bool outstanding, int64_t offset, int64_t limit, hpf_owed_month **items,
+                  size_t *n, int64_t *total, hpf_err *err);
+
+/* 连续足额缴存月数 of member `member_id` as of `as_of` (RULES 1.3; domain/continuity.h): the
+ * months paid in full (汇缴 or 补缴, by 汇补缴年月, posted on or before as_of) running back from
+ * the latest one, with deferral months when the policy in force on as_of says they count. For
+ * the engines that ask it (loans, rent withdrawals): no scope check, the caller has done it.
+ * Months brought by a cross-city transfer-in are not known yet (0 is passed). The _db form runs
+ * on the caller's connection, inside its transaction if one is open. */
+int hpf_member_continuity(hpf_svc *svc, int64_t member_id, hpf_day as_of, int *months,
+                          hpf_err *err);
+int hpf_member_continuity_db(hpf_db *db, int64_t member_id, hpf_day as_of, int *months,
+                             hpf_err *err);
+
 /* ---- approvals: maker-checker (service/approval.c; docs/internals/approval.md) ----
  * Money movements and policy changes are stored as pending requests by their maker and run when
  * another login with scope approves them, in the transaction of the decision. Nobody decides
  * their own request. An operator's decision is signed with their SM2 key; agents have none. */
 
-#define HPF_APPROVAL_REMIT  "remittance.post" /* an employer-month of contributions */
-#define HPF_APPROVAL_POLICY "policy.change"   /* a new policy_version from a later date */
+#define HPF_APPROVAL_REMIT        "remittance.post" /* an employer-month of contributions */
+#define HPF_APPROVAL_POLICY       "policy.change"   /* a new policy_version from a later date */
+#define HPF_APPROVAL_TRANSFER_OUT "transfer.out"    /* 外部转出 (service/citytransfer.c) */
+#define HPF_APPROVAL_MERGE        "member.merge"    /* 个人合并 (service/merge.c) */
+#define HPF_APPROVAL_BACKPAY      "backpay.post"    /* 补缴: months paid back for members */
+#define HPF_APPROVAL_DEFERRAL     "deferral.grant"  /* 缓缴: an employer's approved deferral */
 
 typedef struct hpf_approval {
     int64_t id;
@@ -505,6 +816,17 @@ int hpf_remit_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_
  * idempotency.key_reused, HPF_EFORBIDDEN. Replays as hpf_remit_submit. */
 int hpf_policy_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_policy *p, const char *note,
                       const char *idem_key, hpf_approval *out, bool *replayed, hpf_err *err);
+/* Submit a back-payment for approval (kind backpay.post; operators, the employer's agent): lines
+ * without amounts are resolved first (hpf_backpay_resolve) and the request is stored with every
+ * amount, as the checker will see and run it; then the checks of hpf_backpay_post. Replays as
+ * hpf_remit_submit. No money moves. */
+int hpf_backpay_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                       hpf_backpay_req *req, hpf_approval *out, bool *replayed, hpf_err *err);
+/* Submit a deferral (kind deferral.grant; operators): the checks of hpf_deferral_check. Replays
+ * as hpf_remit_submit. Another operator approves it (hpf_deferral_grant runs then). */
+int hpf_deferral_submit(hpf_svc *svc, const hpf_actor *actor, const char *employer_account_no,
+                        const hpf_deferral_req *req, hpf_approval *out, bool *replayed,
+                        hpf_err *err);
 /* Approve (run the request; out->result) or reject (reason required: HPF_EINVAL
  * approval.reason) a pending request. Errors: HPF_ENOTFOUND approval.unknown (none the actor may
  * see), HPF_ECONFLICT approval.decided / approval.self_approval / sm2.no_key (an operator without
@@ -556,6 +878,90 @@ int hpf_verdict_record(hpf_svc *svc, const hpf_actor *actor, const hpf_verdict_n
 /* A page of a case's verdicts in the order recorded (operator only). *items is malloc'd. */
 int hpf_verdict_list(hpf_svc *svc, const hpf_actor *actor, const char *case_ref, int64_t offset,
                      int64_t limit, hpf_verdict **items, size_t *n, int64_t *total, hpf_err *err);
+
+/* ---- cross-city transfers and account merge (service/citytransfer.c, service/merge.c;
+ * docs/internals/citytransfer.md) ---- */
+
+typedef struct hpf_city_transfer {
+    int64_t id, member_id;
+    char direction[4];   /* "in": we receive; "out": we send */
+    char contact_no[17]; /* 联系函编号 */
+    char account_no[19]; /* our member's GRZH */
+    char state[3];       /* workflow code, RULES 1.6 item 6 */
+    char other_centre[7];
+    char or_unit[121], or_acct[33];
+    bool has_amounts; /* the BDC905 figures below are known */
+    hpf_fen principal, interest, amount;
+    hpf_month o_acct, pay_end;
+    int six_mcon, loan_num, loan_end, fr_loan;
+    char cont_phone[21];
+    char voucher_no[24];         /* "" until posted */
+    hpf_day applied_on, done_on; /* done_on 0 while open */
+    char idem_key[65];
+} hpf_city_transfer;
+
+typedef struct hpf_ct_event {
+    char from_state[3], to_state[3], tx_code[8];
+    char note[256];
+    hpf_day biz_date;
+} hpf_ct_event;
+
+typedef struct hpf_ct_in_req {
+    const char *account_no; /* the account here that receives (state 01) */
+    const char *out_centre; /* the sending centre's 6-digit institution code */
+    const char *or_unit;    /* the former employer's name */
+    const char *or_acct;    /* the former 公积金 account there */
+    const char *idem_key;
+} hpf_ct_in_req;
+
+/* Apply for a transfer in (the member for their own account; an operator): the transfer in
+ * state 01 and its BDC901 queued, one transaction. A repeated key with the same request replays
+ * (*replayed). Errors: HPF_EINVAL (field named), HPF_EUNPROC citytransfer.same_centre,
+ * HPF_ECONFLICT account.state (not 01) / citytransfer.open / idempotency.key_reused, 403/404. */
+int hpf_xfer_apply(hpf_svc *svc, const hpf_actor *actor, const hpf_ct_in_req *req,
+                   hpf_city_transfer *out, bool *replayed, hpf_err *err);
+/* BDC903: cancel a transfer in, only in state 01 (HPF_ECONFLICT citytransfer.state naming it). */
+int hpf_xfer_cancel(hpf_svc *svc, const hpf_actor *actor, const char *contact_no,
+                    const char *reason, hpf_city_transfer *out, hpf_err *err);
+/* BDC904: queue a progress query of an open transfer in. */
+int hpf_xfer_query(hpf_svc *svc, const hpf_actor *actor, const char *contact_no,
+                   hpf_city_transfer *out, hpf_err *err);
+/* One transfer and its events (malloc'd; free()), for the member or an operator. */
+int hpf_xfer_get(hpf_svc *svc, const hpf_actor *actor, const char *contact_no,
+                 hpf_city_transfer *out, hpf_ct_event **events, size_t *nevents, hpf_err *err);
+/* The outbox reply handler of topics citytransfer.* (jobs/dispatch.c). */
+struct hpf_outbox_msg;
+int hpf_xfer_reply(hpf_svc *svc, hpf_db *db, const struct hpf_outbox_msg *msg,
+                   const char *reply_json, hpf_err *err);
+
+typedef struct hpf_ct_out_req {
+    const char *account_no; /* our member, sealed (02) */
+    const char *contact_no; /* the receiving centre's letter number */
+    const char *in_centre;  /* its institution code (the letter's first 6 digits) */
+    const char *reason;
+    const char *idem_key;
+} hpf_ct_out_req;
+
+/* Record the other centre's letter as a pending transfer.out (operators): at approval the
+ * interest up to the day before is settled, voucher 011 and the closing posting written, the
+ * account closed (04) and the BDC905 queued. Errors as hpf_remit_submit, and the checks of the
+ * execution (account.state, citytransfer.*). */
+int hpf_xfer_out_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_ct_out_req *req,
+                        hpf_approval *out, bool *replayed, hpf_err *err);
+
+typedef struct hpf_merge_req {
+    const char *from_account; /* the duplicate, closed into 03 */
+    const char *to_account;   /* the person's main account */
+    const char *reason;
+    const char *idem_key;
+} hpf_merge_req;
+
+/* Submit 个人合并 (operators): at approval the duplicate's balance moves to the main account by
+ * a voucher of template 099 and two postings, and the duplicate closes (03). Errors: those of
+ * hpf_remit_submit; HPF_EUNPROC merge.not_same_person / merge.same_account; HPF_ECONFLICT
+ * account.state. */
+int hpf_merge_submit(hpf_svc *svc, const hpf_actor *actor, const hpf_merge_req *req,
+                     hpf_approval *out, bool *replayed, hpf_err *err);
 
 /* ---- database readiness ---- */
 

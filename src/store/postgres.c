@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 256
-#define MAX_PARAMS  32
+#define CACHE_SLOTS 512
+#define MAX_PARAMS  65535 /* the protocol's limit; the arrays are sized per statement */
 
 typedef struct pg_stmt {
     hpf_stmt base; /* must be first */
@@ -28,10 +28,13 @@ typedef struct pg_stmt {
     char *sql;
     char name[16];
     int nparams;
-    char *vals[MAX_PARAMS];
-    int lens[MAX_PARAMS];
-    int fmts[MAX_PARAMS];
-    bool set[MAX_PARAMS];
+    /* One entry per parameter (at least one): the bound text, its length and format, whether
+     * bound, and the argument vector handed to libpq. */
+    char **vals;
+    int *lens;
+    int *fmts;
+    bool *set;
+    const char **argv;
     PGresult *res;
     int row, nrows;
     int64_t changes;
@@ -72,6 +75,32 @@ static void heal(pg_db *db)
         db->broken = true;
 }
 
+/* Allocate the parameter arrays for s->nparams. */
+static void stmt_params(pg_stmt *s)
+{
+    size_t n = s->nparams > 0 ? (size_t)s->nparams : 1;
+    s->vals = hpf_xcalloc(n, sizeof *s->vals);
+    s->lens = hpf_xcalloc(n, sizeof *s->lens);
+    s->fmts = hpf_xcalloc(n, sizeof *s->fmts);
+    s->set = hpf_xcalloc(n, sizeof *s->set);
+    s->argv = hpf_xcalloc(n, sizeof *s->argv);
+}
+
+/* Free a statement's memory (not its server-side preparation). */
+static void stmt_free(pg_stmt *s)
+{
+    if (s->vals)
+        for (int k = 0; k < s->nparams; k++)
+            free(s->vals[k]);
+    free(s->vals);
+    free(s->lens);
+    free(s->fmts);
+    free(s->set);
+    free(s->argv);
+    free(s->sql);
+    free(s);
+}
+
 static void revive(pg_db *db)
 {
     if (!db->broken)
@@ -83,11 +112,8 @@ static void revive(pg_db *db)
         if (!s)
             continue;
         PQclear(s->res);
-        for (int k = 0; k < MAX_PARAMS; k++)
-            free(s->vals[k]);
         PQfreemem(s->blob);
-        free(s->sql);
-        free(s);
+        stmt_free(s);
         db->cache[i] = NULL;
     }
     PQreset(db->conn);
@@ -134,8 +160,7 @@ static void pg_close(hpf_db *d)
             continue;
         stmt_clear(s);
         PQfreemem(s->blob);
-        free(s->sql);
-        free(s);
+        stmt_free(s);
     }
     PQfinish(db->conn);
     free(db);
@@ -219,14 +244,6 @@ static bool pg_alive(hpf_db *d)
     return !db->broken && PQstatus(db->conn) == CONNECTION_OK;
 }
 
-static uint32_t hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 /* `?` -> `$n`, leaving quoted literals alone. */
 static char *rewrite(const char *sql, int *nparams)
 {
@@ -256,7 +273,7 @@ static int pg_prepare(hpf_db *d, hpf_stmt **out, const char *sql, hpf_err *err)
     pg_db *db = (pg_db *)d;
     if (!db->base.in_tx)
         revive(db);
-    uint32_t h = hash(sql);
+    uint32_t h = hpf_sql_hash(sql);
     for (int probe = 0; probe < CACHE_SLOTS; probe++) {
         uint32_t slot = (h + (uint32_t)probe) & (CACHE_SLOTS - 1);
         pg_stmt *s = db->cache[slot];
@@ -277,12 +294,13 @@ static int pg_prepare(hpf_db *d, hpf_stmt **out, const char *sql, hpf_err *err)
             free(s);
             return hpf_err_set(err, HPF_EINTERNAL, "too many parameters in a statement");
         }
+        stmt_params(s);
         PGresult *res = PQprepare(db->conn, s->name, text, s->nparams, NULL);
         free(text);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             int rc = map_error(res, db->conn, err, "prepare");
             PQclear(res);
-            free(s);
+            stmt_free(s);
             heal(db);
             return rc;
         }
@@ -338,10 +356,9 @@ static int pg_step(hpf_stmt *st, hpf_err *err)
 {
     pg_stmt *s = (pg_stmt *)st;
     if (!s->res) {
-        const char *vals[MAX_PARAMS];
         for (int k = 0; k < s->nparams; k++)
-            vals[k] = s->set[k] ? s->vals[k] : NULL;
-        s->res = PQexecPrepared(s->db->conn, s->name, s->nparams, vals, s->lens, s->fmts, 0);
+            s->argv[k] = s->set[k] ? s->vals[k] : NULL;
+        s->res = PQexecPrepared(s->db->conn, s->name, s->nparams, s->argv, s->lens, s->fmts, 0);
         ExecStatusType rs = PQresultStatus(s->res);
         if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
             int rc = map_error(s->res, s->db->conn, err, "step");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 256 /* power of two; more distinct statements than this is a design smell */
+#define CACHE_SLOTS 512 /* power of two; more distinct statements than this is a design smell */
 
 typedef struct sq_stmt {
     hpf_stmt base; /* must be first */
@@ -140,18 +140,10 @@ static bool sq_alive(hpf_db *d)
     return true;
 }
 
-static uint32_t hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 static int sq_prepare(hpf_db *d, hpf_stmt **out, const char *sql, hpf_err *err)
 {
     sq_db *db = (sq_db *)d;
-    uint32_t h = hash(sql);
+    uint32_t h = hpf_sql_hash(sql);
     for (int probe = 0; probe < CACHE_SLOTS; probe++) {
         uint32_t slot = (h + (uint32_t)probe) & (CACHE_SLOTS - 1);
         sq_stmt *s = db->cache[slot];

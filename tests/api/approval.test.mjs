@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { employerWithMembers, idemKey, rosterFromDraft } from '../lib/fixtures.mjs';
+import { employerWithMembers, idemKey, openMember, rosterFromDraft } from '../lib/fixtures.mjs';
 import { fen } from '../lib/money.mjs';
 import { assertOk, assertProblem, describeRes } from '../lib/problem.mjs';
 import {
@@ -24,7 +24,7 @@ let op; // the demo operator
 let op2; // a second operator, made with `hpf user add-operator`
 let agent; // the demo employer's agent
 let dwzh;
-let other; // employer 2: {dwzh, agent}
+let other; // employer 2: {dwzh, agent, members}
 const ids = {}; // approvals made along the way
 
 before(async () => {
@@ -40,11 +40,12 @@ before(async () => {
   rememberTotp(srv, 'checker2', secretFromUri(made.stdout.split('\n').find((l) => l.startsWith('otpauth://'))));
   op2 = await login(srv, 'checker2', pw);
   const e2 = await employerWithMembers(srv, op, { wages: ['6543.21', '5000.00'] });
-  other = { dwzh: e2.dwzh, agent: e2.agent };
+  other = { dwzh: e2.dwzh, agent: e2.agent, members: e2.members };
 });
 
 after(async () => {
   try {
+    await merge?.srv.stop();
     await srv?.stop();
   } finally {
     await store?.drop();
@@ -52,6 +53,17 @@ after(async () => {
 });
 
 const one = async (sql) => (await store.sql(sql)).trim();
+
+// The second server of the merge check (its store is edited by hand): made on first use.
+let merge = null;
+async function mergeServer() {
+  if (!merge) {
+    const s = await startServer({ demo: { employers: 1, members: 1, months: 0, seed: 23 }, verify: false });
+    const o = await loginAs(s, 'operator');
+    merge = { srv: s, store: s.store, op: o, e: await employerWithMembers(s, o, { wages: ['6000.00', '5000.00'] }) };
+  }
+  return merge;
+}
 
 async function draft(sess, acct, period = PERIOD) {
   return assertOk(await sess.get(`/api/v1/employers/${acct}/remittances/draft?period=${period}`));
@@ -71,8 +83,8 @@ async function balances(acct) {
 }
 
 /** Make the session's second factor old, as if proven an hour ago. */
-async function staleFactor(sess) {
-  await store.sql(`UPDATE session SET factor_at = factor_at - 3600 WHERE user_id = (SELECT id FROM app_user WHERE username = '${sess.user.username}')`);
+async function staleFactor(sess, on = store) {
+  await on.sql(`UPDATE session SET factor_at = factor_at - 3600 WHERE user_id = (SELECT id FROM app_user WHERE username = '${sess.user.username}')`);
 }
 
 function policyBody(overrides = {}) {
@@ -365,6 +377,67 @@ describe(`maker-checker on ${STORE}`, () => {
         stale: () => op.post('/api/v1/policies', policyBody({ effective_from: '2028-01-01' }), { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false }),
         who: () => op,
       },
+      // 补缴 and 缓缴 (tests/api/backpay.test.mjs, deferral.test.mjs).
+      'POST /api/v1/employers/{dwzh}/backpays': {
+        self: async () => {
+          const d = await draft(agent, dwzh, '2026-09');
+          const r = await agent.post(`/api/v1/employers/${dwzh}/backpays`, { lines: [{ account_no: d.rows[0].account_no, period: '2026-09' }] },
+            { headers: { 'Idempotency-Key': idemKey('fb') } });
+          assert.equal(r.status, 202, describeRes(r));
+          return decide(agent, r.json.approval_id, 'approve');
+        },
+        stale: () => agent.post(`/api/v1/employers/${dwzh}/backpays`, { lines: [{ account_no: '320900000000000013', period: '2026-09' }] },
+          { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false }),
+        who: () => agent,
+      },
+      'POST /api/v1/employers/{dwzh}/deferrals': {
+        self: async () => {
+          const r = await op.post(`/api/v1/employers/${other.dwzh}/deferrals`, { from: '2027-01', to: '2027-02', reason: '经营困难', document_no: '盐公积金管委〔2026〕9号' },
+            { headers: { 'Idempotency-Key': idemKey('fd') } });
+          assert.equal(r.status, 202, describeRes(r));
+          return decide(op, r.json.approval_id, 'approve');
+        },
+        stale: () => op.post(`/api/v1/employers/${other.dwzh}/deferrals`, { from: '2027-03', to: '2027-04', reason: '经营困难', document_no: '盐公积金管委〔2026〕9号' },
+          { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false }),
+        who: () => op,
+      },
+      // Cross-city transfer out (tests/api/citytransfer.test.mjs): a sealed account of employer 2.
+      'POST /api/v1/city-transfers/out': {
+        self: async () => {
+          const grzh = other.members[0].member.account_no;
+          assertOk(await op.post(`/api/v1/members/${grzh}/seal`, { reason: '调往南京' }));
+          const r = await op.post('/api/v1/city-transfers/out', { account_no: grzh, contact_no: '3201002611150001', in_centre: '320100', reason: '联系函' },
+            { headers: { 'Idempotency-Key': idemKey('fo') } });
+          assert.equal(r.status, 202, describeRes(r));
+          return decide(op, r.json.approval_id, 'approve');
+        },
+        stale: () => op.post('/api/v1/city-transfers/out', { account_no: other.members[0].member.account_no, contact_no: '3201002611150002', in_centre: '320100', reason: '联系函' },
+          { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false }),
+        who: () => op,
+      },
+      // 个人合并 (tests/api/merge.test.mjs): a second account of one person, possible once the
+      // first is re-typed in the database (member_one_live is per (id_type, resident ID)); on a
+      // server of its own, since that edit is what `hpf audit verify` exists to name.
+      'POST /api/v1/member-merges': {
+        self: async () => {
+          const m = await mergeServer();
+          const first = m.e.members[0];
+          await m.store.sql(`UPDATE member SET id_type = '99' WHERE account_no = '${first.member.account_no}'`);
+          const dup = await openMember(m.e.agent, m.e.dwzh, { idNumber: first.idNumber, name: first.name });
+          m.pair = { from_account: first.member.account_no, to_account: dup.member.account_no };
+          const r = await m.op.post('/api/v1/member-merges', { ...m.pair, reason: '重复账户' },
+            { headers: { 'Idempotency-Key': idemKey('fm') } });
+          assert.equal(r.status, 202, describeRes(r));
+          return decide(m.op, r.json.approval_id, 'approve');
+        },
+        stale: async () => {
+          const m = await mergeServer();
+          return m.op.post('/api/v1/member-merges', { ...m.pair, reason: '重复' },
+            { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false });
+        },
+        who: () => merge.op,
+        store: () => merge.store,
+      },
       'POST /api/v1/approvals/{id}/approve': {
         self: async () => decide(op, await pendingPolicy(), 'approve'),
         stale: async () => decide(op2, await pendingPolicy(), 'approve', undefined, { stepUp: false }),
@@ -376,12 +449,24 @@ describe(`maker-checker on ${STORE}`, () => {
         who: () => op2,
       },
     };
-    const unknown = fresh.filter((k) => !CHECKS[k]);
+    // A voluntary depositor's own monthly deposit (tests/api/voluntary.test.mjs) moves the
+    // person's own money at the amount the system fixes, with nobody's discretion to check: it
+    // wants a fresh factor, not a checker.
+    const OWN_DEPOSIT = {
+      'POST /api/v1/voluntary/{grzh}/deposits': () => op.post(`/api/v1/voluntary/${other.members[0].member.account_no}/deposits`, {},
+        { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false }),
+    };
+    const unknown = fresh.filter((k) => !CHECKS[k] && !OWN_DEPOSIT[k]);
     assert.deepEqual(unknown, [], `routes flagged fresh-factor without a maker-checker check: add them to CHECKS in ${HERE}`);
-    for (const k of fresh) {
+    for (const [k, stale] of Object.entries(OWN_DEPOSIT)) {
+      assert.ok(fresh.includes(k), `${k} is no longer flagged fresh-factor`);
+      await staleFactor(op);
+      assertProblem(await stale(), 401, { rule: 'auth.step_up_required' });
+    }
+    for (const k of fresh.filter((x) => CHECKS[x])) {
       assertProblem(await CHECKS[k].self(), 409, { rule: 'approval.self_approval' });
       // The next request of that session after this steps up again by itself (tests/lib).
-      await staleFactor(CHECKS[k].who());
+      await staleFactor(CHECKS[k].who(), CHECKS[k].store?.());
       assertProblem(await CHECKS[k].stale(), 401, { rule: 'auth.step_up_required' });
     }
   });

@@ -112,6 +112,8 @@ const PARAMS = {
   id: () => w.approval,
   code: () => w.code,
   username: () => w.spare,
+  // A letter number no transfer has: allowed callers meet 404 citytransfer.unknown.
+  contact_no: () => '3209002611159999',
 };
 
 /**
@@ -179,6 +181,14 @@ const REQUESTS = {
     build: () => ({ body: w.roster, headers: { 'idempotency-key': idemKey('mx') } }),
   },
   'GET /api/v1/employers/{dwzh}/remittances/draft': { build: () => ({ query: 'period=2026-11' }) },
+  // 补缴 and 缓缴 (tests/api/backpay.test.mjs, deferral.test.mjs): well-formed submits; the
+  // business checks answer whatever they answer once the role and scope passed.
+  'POST /api/v1/employers/{dwzh}/backpays': {
+    build: () => ({ body: { lines: [{ account_no: w.roster.rows[0].account_no, period: '2026-11' }] }, headers: { 'idempotency-key': idemKey('mxb') } }),
+  },
+  'POST /api/v1/employers/{dwzh}/deferrals': {
+    build: () => ({ body: { from: '2027-01', to: '2027-03', reason: '经营困难', document_no: '盐公积金管委〔2026〕1号' }, headers: { 'idempotency-key': idemKey('mxd') } }),
+  },
   // Maker-checker: decisions on w.approval (the first allowed decision wins, later ones 409).
   'POST /api/v1/approvals/{id}/approve': { build: () => ({}) },
   'POST /api/v1/approvals/{id}/reject': { build: () => ({ body: { reason: '花名册有误' } }) },
@@ -204,12 +214,40 @@ const REQUESTS = {
   },
   // Account states on w's member (docs/internals/accounts.md): the first allowed caller seals
   // it, later ones may meet 409 account.state; a transfer to its own employer is 409.
+  // Cross-city transfers and merge (docs/internals/citytransfer.md): w's member is 01, so an
+  // application is taken (later ones 409 citytransfer.open), a transfer out 409 account.state;
+  // a merge of w's member into itself is 422 merge.same_account.
+  'POST /api/v1/city-transfers/in': {
+    build: () => ({ body: { account_no: w.grzh, out_centre: '320100', or_unit: '南京某公司', or_acct: 'NJ1' }, headers: { 'idempotency-key': idemKey('mxct') } }),
+  },
+  'POST /api/v1/city-transfers/out': {
+    build: () => ({ body: { account_no: w.grzh, contact_no: '3201002611150001', in_centre: '320100', reason: '联系函' }, headers: { 'idempotency-key': idemKey('mxco') } }),
+  },
+  'POST /api/v1/city-transfers/{contact_no}/cancel': { build: () => ({ body: { reason: '撤销' } }) },
+  'POST /api/v1/city-transfers/{contact_no}/query': { build: () => ({}) },
+  'POST /api/v1/member-merges': {
+    build: () => ({ body: { from_account: w.grzh, to_account: w.grzh, reason: '重复账户' }, headers: { 'idempotency-key': idemKey('mxmg') } }),
+  },
   'POST /api/v1/members/{grzh}/seal': { build: () => ({ body: { reason: '解除劳动关系' } }) },
   'POST /api/v1/members/{grzh}/unseal': { build: () => ({ body: {} }) },
   'POST /api/v1/members/{grzh}/freeze': { build: () => ({ body: { reason: '法院协助冻结', order_ref: '(2026)苏0902执1号' } }) },
   'POST /api/v1/members/{grzh}/unfreeze': { build: () => ({ body: { reason: '解除冻结' } }) },
   // (the member's resident ID is its login name)
   'POST /api/v1/members/{grzh}/transfer': { build: () => ({ body: { to_employer: w.dwzh, id_number: demoLogin(w.srv, 'member').username } }) },
+  // 基数调整 / 比例调整 (docs/internals/contribution-changes.md): the first allowed caller adjusts,
+  // later ones meet 409 contribution.base_year_done or 422 contribution.ratio_unchanged.
+  'POST /api/v1/employers/{dwzh}/base-adjustments': {
+    build: () => ({ body: { year: 2026, rows: [{ account_no: w.grzh, wage: '6200.00' }] }, headers: { 'idempotency-key': idemKey('mxb') } }),
+  },
+  'POST /api/v1/employers/{dwzh}/ratio-changes': {
+    build: () => ({ body: { unit_ratio_bp: 1100, indiv_ratio_bp: 1100, effective_month: '2026-12' }, headers: { 'idempotency-key': idemKey('mxr') } }),
+  },
+  // Voluntary depositors: a new person each time; w's member is no voluntary account (404).
+  'POST /api/v1/voluntary': {
+    build: () => ({ body: { name: chineseName(nextN()), id_number: newIdNumber(), base: '5000.00', ratio_bp: 1600 } }),
+  },
+  'POST /api/v1/voluntary/{grzh}/deposits': { build: () => ({ body: { period: '2026-11' } }) },
+  'POST /api/v1/voluntary/{grzh}/stop': { build: () => ({ body: {} }) },
   'POST /api/v1/users/{username}/disable': { build: () => ({}) },
   'POST /api/v1/users/{username}/enable': { build: () => ({}) },
 };

@@ -122,6 +122,24 @@ const BODIES = {
   'POST /api/v1/members/{grzh}/transfer': (victim) => ({
     body: { to_employer: victim.dwzh === A.dwzh ? B.dwzh : A.dwzh, id_number: newIdNumber() },
   }),
+  'POST /api/v1/employers/{dwzh}/base-adjustments': (victim) => ({
+    body: { year: 2026, rows: [{ account_no: victim.grzh, wage: '6000.00' }] },
+    headers: { 'idempotency-key': idemKey('iso-b') },
+  }),
+  'POST /api/v1/employers/{dwzh}/ratio-changes': () => ({
+    body: { unit_ratio_bp: 1000, indiv_ratio_bp: 1000, effective_month: '2026-12' },
+    headers: { 'idempotency-key': idemKey('iso-r') },
+  }),
+  'POST /api/v1/voluntary/{grzh}/deposits': () => ({ body: { period: '2026-11' } }),
+  'POST /api/v1/employers/{dwzh}/backpays': (victim) => ({
+    body: { lines: [{ account_no: victim.grzh, period: PERIOD }] },
+    headers: { 'idempotency-key': idemKey('iso-bp') },
+  }),
+  'POST /api/v1/employers/{dwzh}/deferrals': () => ({
+    body: { from: '2027-01', to: '2027-03', reason: '经营困难', document_no: '盐公积金管委〔2026〕2号' },
+    headers: { 'idempotency-key': idemKey('iso-d') },
+  }),
+  'POST /api/v1/voluntary/{grzh}/stop': () => ({ body: {} }),
   'POST /api/v1/employers/{dwzh}/remittances': (victim) => ({
     body: {
       period: PERIOD,

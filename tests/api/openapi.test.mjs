@@ -22,7 +22,7 @@ function sourceRules() {
       else if (e.name.endsWith('.c') && !p.endsWith(path.join('ledger', 'verify.c'))) {
         // log events (hpf_log's second argument) share the dotted shape but never reach a client
         const src = fs.readFileSync(p, 'utf8').replace(/hpf_log\([^,]*,\s*"[^"]*"/g, '');
-        for (const m of src.matchAll(/"((?:json|http|csrf|auth|scope|uscc|ratio|employer|user|password|id|money|member|remittance|idempotency|registration|name|account|phone|wage|month|date|query|username|approval|policy|roster)\.[a-z_]+)"/g)) {
+        for (const m of src.matchAll(/"((?:json|http|csrf|auth|scope|uscc|ratio|employer|user|password|id|money|member|remittance|idempotency|registration|name|account|phone|wage|month|date|query|username|approval|policy|roster|contribution|voluntary|backpay|deferral|continuity|interest|citytransfer|merge)\.[a-z_]+)"/g)) {
           rules.add(m[1]);
         }
       }

@@ -354,3 +354,119 @@ Test(rounding, refuses_other_spellings)
     cr_assert_eq(hpf_rounding_parse(&r, NULL), HPF_EINVAL);
     cr_assert_eq(r, HPF_ROUND_JIAO);
 }
+
+/* ---- changes of the base and the ratios (基数调整, 比例调整) ---- */
+
+Test(contrib_year, runs_from_july_to_june_and_is_named_by_its_july)
+{
+    cr_assert_eq(hpf_contrib_year_of(202607), 2026);
+    cr_assert_eq(hpf_contrib_year_of(202612), 2026);
+    cr_assert_eq(hpf_contrib_year_of(202701), 2026);
+    cr_assert_eq(hpf_contrib_year_of(202706), 2026);
+    cr_assert_eq(hpf_contrib_year_of(202606), 2025);
+}
+
+Test(contrib_value_at, is_the_current_value_without_changes)
+{
+    cr_assert_eq(hpf_contrib_value_at(NULL, 0, 202607, 650000), 650000);
+}
+
+Test(contrib_value_at, gives_the_old_value_before_and_the_new_from_the_effective_month)
+{
+    const hpf_contrib_change c[] = {{202607, 500000, 650000}, {202707, 650000, 700000}};
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202606, 1), 500000);
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202607, 1), 650000);
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202706, 1), 650000);
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202707, 1), 700000);
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 209912, 1), 700000);
+}
+
+Test(contrib_value_at, lets_a_later_correction_of_the_same_month_win)
+{
+    const hpf_contrib_change c[] = {{202607, 500000, 650000}, {202607, 650000, 640000}};
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202606, 1), 500000);
+    cr_assert_eq(hpf_contrib_value_at(c, 2, 202608, 1), 640000);
+}
+
+Test(contrib_base, clamps_the_wage_to_floor_and_cap)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    hpf_err err = HPF_ERR_INIT;
+    hpf_fen b = 0;
+    cr_assert_eq(hpf_contrib_base(&b, &p, 2531040, &err), 0);
+    cr_assert_eq(b, 2250000);
+    cr_assert_eq(hpf_contrib_base(&b, &p, 190000, &err), 0);
+    cr_assert_eq(b, 207000);
+    cr_assert_eq(hpf_contrib_base(&b, &p, 654321, &err), 0);
+    cr_assert_eq(b, 654321);
+    cr_assert_eq(hpf_contrib_base(&b, &p, 0, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "wage.range");
+}
+
+Test(contrib_ratio_change, refuses_below_the_minimum_as_the_lowering_procedure)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    hpf_err err = HPF_ERR_INIT;
+    cr_assert_eq(hpf_contrib_check_ratio_change(&p, 400, 400, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "ratio.below_minimum");
+    cr_assert_str_eq(err.field, "/unit_ratio_bp");
+    cr_assert(strstr(err.msg, "降比/缓缴") != NULL);
+    cr_assert_eq(hpf_contrib_check_ratio_change(&p, 1300, 1300, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "ratio.range");
+    cr_assert_eq(hpf_contrib_check_ratio_change(&p, 1000, 800, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "ratio.must_match");
+    cr_assert_eq(hpf_contrib_check_ratio_change(&p, 1000, 1000, &err), 0);
+}
+
+/* ---- voluntary deposits ---- */
+
+Test(contrib_voluntary, has_the_range_of_both_ratios_together)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    int32_t lo, hi;
+    hpf_contrib_voluntary_range(&p, &lo, &hi);
+    cr_assert_eq(lo, 1000);
+    cr_assert_eq(hi, 2400);
+}
+
+Test(contrib_voluntary, rounds_the_single_deposit_once_half_up)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    hpf_err err = HPF_ERR_INIT;
+    hpf_contrib c;
+    /* 6,543.21 x 16% = 1,046.9136 -> 1,047 (two separate 8% parts would give 523 + 523). */
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 654321, 1600, true, &err), 0);
+    cr_assert_eq(c.total, 104700);
+    cr_assert_eq(c.individual, 104700);
+    cr_assert_eq(c.unit, 0);
+    cr_assert_eq(c.base, 654321);
+    /* The floor at 10%: 207.00 exactly. */
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 207000, 1000, true, &err), 0);
+    cr_assert_eq(c.total, 20700);
+}
+
+Test(contrib_voluntary, refuses_a_base_or_ratio_outside_the_policy_at_registration)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    hpf_err err = HPF_ERR_INIT;
+    hpf_contrib c;
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 206999, 1000, true, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "voluntary.base_range");
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 2250001, 1000, true, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "voluntary.base_range");
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 500000, 999, true, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.rule, "voluntary.ratio_range");
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 500000, 2401, true, &err), HPF_EINVAL);
+    cr_assert_str_eq(err.field, "/ratio_bp");
+}
+
+Test(contrib_voluntary, clamps_to_a_later_policy_when_paying)
+{
+    hpf_contrib_policy p = example(HPF_ROUND_YUAN);
+    hpf_err err = HPF_ERR_INIT;
+    hpf_contrib c;
+    /* A base above today's cap and a ratio above today's range are paid at the cap and 24%. */
+    cr_assert_eq(hpf_contrib_voluntary(&c, &p, 3000000, 3000, false, &err), 0);
+    cr_assert_eq(c.base, 2250000);
+    cr_assert_eq(c.total, 540000);
+}

@@ -4,6 +4,8 @@
 
 #include <criterion/criterion.h>
 
+#include <stdio.h>
+
 #include <time.h>
 
 Test(date_valid, knows_gregorian_leap_years)
@@ -110,6 +112,20 @@ Test(day_fmt, writes_zero_padded_dates)
     hpf_day day;
     cr_assert_eq(hpf_day_parse(&day, hpf_day_fmt(buf, 11017)), 0);
     cr_assert_eq(day, 11017);
+    cr_assert_str_eq(hpf_day_fmt(buf, hpf_day_from_ymd(5, 3, 9)), "0005-03-09");
+    cr_assert_str_eq(hpf_day_fmt_compact(compact, hpf_day_from_ymd(10, 10, 10)), "00101010");
+    /* Every day of 1900..9999 round-trips, and agrees with printf's form. */
+    for (hpf_day d = hpf_day_from_ymd(1900, 1, 1); d <= hpf_day_from_ymd(9999, 12, 31); d += 7) {
+        int y, m, dd;
+        char want[32];
+        hpf_day_to_ymd(d, &y, &m, &dd);
+        snprintf(want, sizeof want, "%04d-%02d-%02d", y, m, dd);
+        cr_assert_str_eq(hpf_day_fmt(buf, d), want);
+        cr_assert_eq(hpf_day_parse(&day, buf), 0);
+        cr_assert_eq(day, d);
+        snprintf(want, sizeof want, "%04d%02d%02d", y, m, dd);
+        cr_assert_str_eq(hpf_day_fmt_compact(compact, d), want);
+    }
 }
 
 Test(month, parses_and_formats_yyyy_mm)
