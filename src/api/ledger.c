@@ -21,7 +21,28 @@ static int trial_balance(api_ctx *c, hpf_err *err)
     return api_reply(c, 200, o);
 }
 
+/* 冲账 as a maker-checker request: 202 pending, run when another operator approves it. */
+static int reverse(api_ctx *c, hpf_err *err)
+{
+    static const api_field spec[] = {{"reason", API_STR, false}};
+    json_t *body = NULL;
+    const char *key;
+    hpf_approval a;
+    bool replayed = false;
+    int rc = api_idem_key(c, "a reversal", &key, err);
+    if (rc < 0 || (rc = api_body(c, spec, 1, &body, err)) < 0)
+        return rc;
+    rc = hpf_accounts_reverse_submit(c->svc, &c->actor, hpf_http_param(c->req, "voucher_no"),
+                                     json_object_get(body, "reason") ? api_str(body, "reason")
+                                                                     : NULL,
+                                     key, &a, &replayed, err);
+    json_decref(body);
+    return rc < 0 ? rc : api_approval_reply(c, &a, replayed);
+}
+
 const api_route api_ledger_routes[] = {
     {"GET", "/api/v1/ledger/trial-balance", HPF_ROLE_OPERATOR, trial_balance},
+    {"POST", "/api/v1/vouchers/{voucher_no}/reversal", HPF_ROLE_OPERATOR, reverse,
+     API_FRESH_FACTOR},
 };
 const size_t api_ledger_nroutes = sizeof api_ledger_routes / sizeof api_ledger_routes[0];

@@ -286,3 +286,82 @@ int hpf_interest_settle(hpf_svc *svc, const hpf_actor *actor, int32_t year, int 
         progress(out, arg);
     return 0;
 }
+
+/* ---- reversal (冲账) through maker-checker: kind voucher.reverse ----
+ * A correction moves members' money back, so like every money movement it is stored by one
+ * operator of the centre and run when another approves it (docs/internals/approval.md). The
+ * submit checks it as it would run: the reversal is done inside a savepoint and undone. */
+
+static int reversal_decode(json_t *p, const char **voucher_no, const char **reason, hpf_err *err)
+{
+    json_t *v = json_object_get(p, "voucher_no"), *r = json_object_get(p, "reason");
+    if (!json_is_string(v) || (r && !json_is_string(r)))
+        return hpf_err_set(err, HPF_EINTERNAL, "a stored reversal request lacks its voucher");
+    *voucher_no = json_string_value(v);
+    *reason = r ? json_string_value(r) : NULL;
+    return 0;
+}
+
+int svc_reverse_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, json_t *payload,
+                      int64_t *employer_id, hpf_err *err)
+{
+    (void)svc;
+    (void)db;
+    (void)payload;
+    *employer_id = 0; /* the centre's books */
+    return books_scope(maker, err);
+}
+
+int svc_reverse_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                         json_t *payload, hpf_err *err)
+{
+    const char *no, *reason;
+    hpf_reversal r;
+    (void)maker;
+    (void)ref;
+    int rc = reversal_decode(payload, &no, &reason, err);
+    if (rc < 0 || (rc = hpf_db_begin(db, err)) < 0)
+        return rc;
+    rc = hpf_ledger_reverse(db, no, hpf_svc_today(svc), reason, &r, err);
+    hpf_db_rollback(db); /* the savepoint: a dry run */
+    return rc;
+}
+
+int svc_reverse_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                        json_t *payload, char **result, hpf_err *err)
+{
+    const char *no, *reason;
+    hpf_reversal r;
+    char amount[24];
+    (void)ref;
+    int rc = reversal_decode(payload, &no, &reason, err);
+    if (rc < 0 || (rc = hpf_ledger_reverse(db, no, hpf_svc_today(svc), reason, &r, err)) < 0 ||
+        (rc = hpf_audit_record(db, checker->user_id, HPF_AUDIT_VOUCHER_REVERSED, r.voucher_id,
+                               err)) < 0)
+        return rc;
+    json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "voucher_no", r.voucher_no, "reverses",
+                          r.original_no, "postings", (json_int_t)r.postings, "amount",
+                          hpf_money_fmt(amount, r.amount));
+    *result = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+    json_decref(o);
+    return *result ? 0 : hpf_err_set(err, HPF_EINTERNAL, "reversal result does not encode");
+}
+
+int hpf_accounts_reverse_submit(hpf_svc *svc, const hpf_actor *actor, const char *voucher_no,
+                                const char *reason, const char *idem_key, hpf_approval *out,
+                                bool *replayed, hpf_err *err)
+{
+    *replayed = false;
+    memset(out, 0, sizeof *out);
+    int rc = books_scope(actor, err);
+    if (rc < 0)
+        return rc;
+    size_t rl = reason ? strlen(reason) : 0;
+    if (rl > HPF_REVERSAL_REASON_MAX || (rl && !hpf_text_ok(reason, rl, false)))
+        return hpf_err_field(err, HPF_EINVAL, "/reason", "ledger.reason",
+                             "the reason is at most %d bytes of text", HPF_REVERSAL_REASON_MAX);
+    json_t *p = json_pack("{s:s}", "voucher_no", voucher_no);
+    if (reason)
+        json_object_set_new(p, "reason", json_string(reason));
+    return svc_approval_submit(svc, actor, HPF_APPROVAL_REVERSAL, idem_key, p, out, replayed, err);
+}

@@ -47,6 +47,14 @@ int hpf_accounts_trial_balance(hpf_svc *svc, const hpf_actor *actor, hpf_day fro
 int hpf_accounts_reverse(hpf_svc *svc, const hpf_actor *actor, const char *voucher_no,
                          const char *reason, hpf_reversal *out, hpf_err *err);
 
+/* The same reversal as a maker-checker request (kind voucher.reverse): checked now by a dry run
+ * of hpf_ledger_reverse (its errors), stored pending, and run when another operator of the
+ * centre approves it (hpf_approval_decide), with its voucher.reversed audit entry. Replays as
+ * hpf_remit_submit. */
+int hpf_accounts_reverse_submit(hpf_svc *svc, const hpf_actor *actor, const char *voucher_no,
+                                const char *reason, const char *idem_key, hpf_approval *out,
+                                bool *replayed, hpf_err *err);
+
 /* ---- the annual interest settlement (年终结息, RULES 2.4) ---- */
 
 #define HPF_SETTLE_BATCH_MAX 100000

@@ -607,6 +607,9 @@ static const kind_def kinds[] = {
     {HPF_APPROVAL_TRANSFER_OUT, svc_xfer_out_scope, svc_xfer_out_validate, svc_xfer_out_execute,
      HPF_ROLE_OPERATOR},
     {HPF_APPROVAL_MERGE, svc_merge_scope, svc_merge_validate, svc_merge_execute, HPF_ROLE_OPERATOR},
+    /* service/accounts.c */
+    {HPF_APPROVAL_REVERSAL, svc_reverse_scope, svc_reverse_validate, svc_reverse_execute,
+     HPF_ROLE_OPERATOR},
 };
 
 static const kind_def *find_kind(const char *name)
@@ -785,9 +788,15 @@ int hpf_approval_list(hpf_svc *svc, const hpf_actor *actor, const char *status, 
     if (!ok)
         return hpf_err_field(err, HPF_EINVAL, "status", "query.enum",
                              "status must be pending, approved, rejected or withdrawn");
-    if (kind && !find_kind(kind))
-        return hpf_err_field(err, HPF_EINVAL, "kind", "query.enum", "kind must be %s or %s",
-                             HPF_APPROVAL_REMIT, HPF_APPROVAL_POLICY);
+    if (kind && !find_kind(kind)) {
+        char names[256] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                     kinds[i].name);
+        return hpf_err_field(err, HPF_EINVAL, "kind", "query.enum", "kind must be one of %s",
+                             names);
+    }
     svc_page(&offset, &limit);
     int64_t scope = actor->role == HPF_ROLE_AGENT ? actor->employer_id : 0;
     const char *branch = actor->role == HPF_ROLE_OPERATOR ? actor->branch : "";

@@ -80,6 +80,13 @@ struct json_t;
 /* Store `payload` (stolen) as a pending request of `kind` (approval.c). */
 int svc_approval_submit(hpf_svc *svc, const hpf_actor *actor, const char *kind, const char *ref,
                         struct json_t *payload, hpf_approval *out, bool *replayed, hpf_err *err);
+/* voucher.reverse (accounts.c): the hooks of approval.c's kind. */
+int svc_reverse_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, struct json_t *payload,
+                      int64_t *employer_id, hpf_err *err);
+int svc_reverse_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
+                         struct json_t *payload, hpf_err *err);
+int svc_reverse_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
+                        struct json_t *payload, char **result, hpf_err *err);
 /* transfer.out (citytransfer.c) and member.merge (merge.c): the hooks of approval.c's kinds. */
 int svc_xfer_out_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, struct json_t *payload,
                        int64_t *employer_id, hpf_err *err);

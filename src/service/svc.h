@@ -779,6 +779,7 @@ int hpf_member_continuity_db(hpf_db *db, int64_t member_id, hpf_day as_of, int *
 #define HPF_APPROVAL_MERGE        "member.merge"    /* 个人合并 (service/merge.c) */
 #define HPF_APPROVAL_BACKPAY      "backpay.post"    /* 补缴: months paid back for members */
 #define HPF_APPROVAL_DEFERRAL     "deferral.grant"  /* 缓缴: an employer's approved deferral */
+#define HPF_APPROVAL_REVERSAL     "voucher.reverse" /* 冲账 of a posted voucher (accounts.c) */
 
 typedef struct hpf_approval {
     int64_t id;

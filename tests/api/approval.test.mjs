@@ -438,6 +438,20 @@ describe(`maker-checker on ${STORE}`, () => {
         who: () => merge.op,
         store: () => merge.store,
       },
+      // 冲账 (tests/api/ledger.test.mjs): a reversal of the demo's remittance voucher.
+      'POST /api/v1/vouchers/{voucher_no}/reversal': {
+        self: async () => {
+          const no = await one('SELECT v.voucher_no FROM voucher v JOIN remittance r ON r.voucher_id = v.id ORDER BY v.id LIMIT 1');
+          const r = await op.post(`/api/v1/vouchers/${no}/reversal`, { reason: '错缴更正' }, { headers: { 'Idempotency-Key': idemKey('fr') } });
+          assert.equal(r.status, 202, describeRes(r));
+          return decide(op, r.json.approval_id, 'approve');
+        },
+        stale: async () => {
+          const no = await one('SELECT v.voucher_no FROM voucher v JOIN remittance r ON r.voucher_id = v.id ORDER BY v.id LIMIT 1');
+          return op.post(`/api/v1/vouchers/${no}/reversal`, {}, { headers: { 'Idempotency-Key': idemKey('st') }, stepUp: false });
+        },
+        who: () => op,
+      },
       'POST /api/v1/approvals/{id}/approve': {
         self: async () => decide(op, await pendingPolicy(), 'approve'),
         stale: async () => decide(op2, await pendingPolicy(), 'approve', undefined, { stepUp: false }),

@@ -114,6 +114,8 @@ const PARAMS = {
   username: () => w.spare,
   // A letter number no transfer has: allowed callers meet 404 citytransfer.unknown.
   contact_no: () => '3209002611159999',
+  // A voucher number no voucher has: allowed callers meet 404 ledger.voucher_unknown.
+  voucher_no: () => 'V20260101999999',
 };
 
 /**
@@ -225,6 +227,9 @@ const REQUESTS = {
   },
   'POST /api/v1/city-transfers/{contact_no}/cancel': { build: () => ({ body: { reason: '撤销' } }) },
   'POST /api/v1/city-transfers/{contact_no}/query': { build: () => ({}) },
+  'POST /api/v1/vouchers/{voucher_no}/reversal': {
+    build: () => ({ body: { reason: '错缴更正' }, headers: { 'idempotency-key': idemKey('mxrv') } }),
+  },
   'POST /api/v1/member-merges': {
     build: () => ({ body: { from_account: w.grzh, to_account: w.grzh, reason: '重复账户' }, headers: { 'idempotency-key': idemKey('mxmg') } }),
   },

@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { idemKey, remitAndApprove, rosterFromDraft } from '../lib/fixtures.mjs';
 import { fen, yuan } from '../lib/money.mjs';
 import { assertOk, assertProblem } from '../lib/problem.mjs';
-import { BUSINESS_DATE, REPO, STORE, createStore, forgedCopy, login, loginAs, populate, runHpf, startServer } from '../lib/server.mjs';
+import { BUSINESS_DATE, REPO, STORE, createStore, forgedCopy, login, loginAs, populate, rememberTotp, runHpf, startServer } from '../lib/server.mjs';
+import { secretFromUri } from '../lib/totp.mjs';
 
 /** Every posted voucher line: [{date, subject, debit, credit}] (fen as BigInt). */
 async function postedLines(store) {
@@ -131,6 +132,41 @@ describe(`trial balance through the API on ${STORE}`, () => {
     assertProblem(await op.get('/api/v1/ledger/trial-balance?from=2026-11-02&to=2026-11-01'), 400, { rule: 'query.range', field: 'from' });
     assertProblem(await op.get('/api/v1/ledger/trial-balance?from=2026-02-30'), 400, { rule: 'date.format', field: 'from' });
     assertProblem(await op.get('/api/v1/ledger/trial-balance?to=1998-12-31'), 404, { rule: 'chart.none' });
+  });
+
+  test('a reversal (冲账) through the API is a maker-checker request: 202, no self-approval, another operator runs it', async () => {
+    const pw = 'Checker#2026ledger';
+    const made = await runHpf(['user', 'add-operator', '--username', 'ledger2', '--name', '复核员', ...srv.store.args], { input: `${pw}\n` });
+    assert.equal(made.code, 0, made.stderr);
+    rememberTotp(srv, 'ledger2', secretFromUri(made.stdout.split('\n').find((l) => l.startsWith('otpauth://'))));
+    const op2 = await login(srv, 'ledger2', pw);
+    const [no, postings] = (await srv.store.sql(
+      "SELECT v.voucher_no, (SELECT COUNT(*) FROM posting p WHERE p.voucher_id = v.id) FROM voucher v JOIN remittance r ON r.voucher_id = v.id ORDER BY v.id DESC LIMIT 1")).trim().split('|');
+    const balances = async () => (await srv.store.sql('SELECT id, balance FROM member ORDER BY id')).trim();
+    const before_ = await balances();
+    const key = idemKey('rv');
+    const res = await op.post(`/api/v1/vouchers/${no}/reversal`, { reason: '错缴更正' }, { headers: { 'Idempotency-Key': key } });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    assert.equal(res.json.kind, 'voucher.reverse');
+    assert.equal(res.json.status, 'pending');
+    assert.equal(await balances(), before_, 'nothing moves before the approval');
+    assertProblem(await op.post(`/api/v1/approvals/${res.json.approval_id}/approve`, {}), 409, { rule: 'approval.self_approval' });
+    const ok = assertOk(await op2.post(`/api/v1/approvals/${res.json.approval_id}/approve`, {}));
+    assert.equal(ok.status, 'approved');
+    assert.equal(ok.result.reverses, no);
+    assert.equal(ok.result.postings, Number(postings));
+    assert.match(ok.result.voucher_no, /^V\d{14}$/);
+    assert.notEqual(await balances(), before_, 'the members\' deposits were taken back');
+    // Checked at submit as it would run: a second reversal of it, a reversal of the mirror, an
+    // unknown voucher.
+    assertProblem(await op.post(`/api/v1/vouchers/${no}/reversal`, {}, { headers: { 'Idempotency-Key': idemKey('rv') } }), 409, { rule: 'ledger.already_reversed' });
+    assertProblem(await op.post(`/api/v1/vouchers/${ok.result.voucher_no}/reversal`, {}, { headers: { 'Idempotency-Key': idemKey('rv') } }), 409, { rule: 'ledger.reversal_of_reversal' });
+    assertProblem(await op.post('/api/v1/vouchers/V20260101999999/reversal', {}, { headers: { 'Idempotency-Key': idemKey('rv') } }), 404, { rule: 'ledger.voucher_unknown' });
+    assertProblem(await (await loginAs(srv, 'agent')).post(`/api/v1/vouchers/${no}/reversal`, {}, { headers: { 'Idempotency-Key': idemKey('rv') } }), 403, { rule: 'auth.role' });
+    for (const cmd of [['verify'], ['audit', 'verify']]) {
+      const r = await runHpf([...cmd, ...srv.store.args]);
+      assert.equal(r.code, 0, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
+    }
   });
 
   test('the books are the centre\'s: 403 for an operator of a branch office, an agent and an administrator', async () => {
