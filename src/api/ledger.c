@@ -32,10 +32,9 @@ static int reverse(api_ctx *c, hpf_err *err)
     int rc = api_idem_key(c, "a reversal", &key, err);
     if (rc < 0 || (rc = api_body(c, spec, 1, &body, err)) < 0)
         return rc;
-    rc = hpf_accounts_reverse_submit(c->svc, &c->actor, hpf_http_param(c->req, "voucher_no"),
-                                     json_object_get(body, "reason") ? api_str(body, "reason")
-                                                                     : NULL,
-                                     key, &a, &replayed, err);
+    rc = hpf_accounts_reverse_submit(
+        c->svc, &c->actor, hpf_http_param(c->req, "voucher_no"),
+        json_object_get(body, "reason") ? api_str(body, "reason") : NULL, key, &a, &replayed, err);
     json_decref(body);
     return rc < 0 ? rc : api_approval_reply(c, &a, replayed);
 }

@@ -339,9 +339,9 @@ int svc_reverse_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, cons
         (rc = hpf_audit_record(db, checker->user_id, HPF_AUDIT_VOUCHER_REVERSED, r.voucher_id,
                                err)) < 0)
         return rc;
-    json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "voucher_no", r.voucher_no, "reverses",
-                          r.original_no, "postings", (json_int_t)r.postings, "amount",
-                          hpf_money_fmt(amount, r.amount));
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:s}", "voucher_no", r.voucher_no, "reverses", r.original_no,
+                  "postings", (json_int_t)r.postings, "amount", hpf_money_fmt(amount, r.amount));
     *result = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
     json_decref(o);
     return *result ? 0 : hpf_err_set(err, HPF_EINTERNAL, "reversal result does not encode");
