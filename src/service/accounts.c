@@ -315,7 +315,7 @@ int svc_reverse_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, json_t *
 int svc_reverse_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const char *ref,
                          json_t *payload, hpf_err *err)
 {
-    const char *no, *reason;
+    const char *no = NULL, *reason = NULL;
     hpf_reversal r;
     (void)maker;
     (void)ref;
@@ -330,7 +330,7 @@ int svc_reverse_validate(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, const
 int svc_reverse_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, const char *ref,
                         json_t *payload, char **result, hpf_err *err)
 {
-    const char *no, *reason;
+    const char *no = NULL, *reason = NULL;
     hpf_reversal r;
     char amount[24];
     (void)ref;
