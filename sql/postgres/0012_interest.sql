@@ -63,3 +63,8 @@ CREATE TRIGGER voucher_link_immutable BEFORE UPDATE OR DELETE ON voucher_link
 -- index alone: with member_employer (employer_id, id) it read each member row; a month's batch
 -- remittance loads every employer.
 CREATE INDEX member_employer_state ON member (employer_id, state);
+
+-- Only remittances' postings have a remittance: the interest, transfers and merges add nothing to
+-- this index (every lookup names a remittance, which implies NOT NULL on both stores).
+DROP INDEX posting_remittance;
+CREATE INDEX posting_remittance ON posting (remittance_id) WHERE remittance_id IS NOT NULL;

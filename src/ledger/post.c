@@ -204,12 +204,65 @@ static int insert_postings(hpf_db *db, const hpf_ledger_state_write *w, size_t n
     return rc < 0 ? rc : 0;
 }
 
+/* The same UPDATE for one row, plain: on SQLite cheaper than the multi-row FROM form (20k
+ * instructions a row against 13k, callgrind), and no round trip to save. */
+static const char update_one_sql[] =
+    "UPDATE member SET balance = ?, int_year = ?, int_opening = ?, int_as_of = ?, int_jishu = ?,"
+    " int_rate_jishu = ?, int_rate_rem = ?, int_due_year = ?, int_due_jishu = ?,"
+    " int_due_rate_jishu = ?, int_due_rate_rem = ?, int_due_balance = ?,"
+    " paid_through = CASE WHEN ? > COALESCE(paid_through, 0) THEN ? ELSE paid_through END"
+    " WHERE id = ? AND balance = ?";
+
+static int update_one(hpf_db *db, const hpf_ledger_state_write *x, hpf_err *err)
+{
+    hpf_stmt *st;
+    char as_of[11];
+    const hpf_ledger_acc *a = x->state;
+    hpf_month pt = x->posting ? x->posting->paid_through : 0;
+    int rc = hpf_db_prepare(db, &st, update_one_sql, err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, a->acc.balance);
+    hpf_stmt_bind_i64(st, 2, a->acc.year);
+    hpf_stmt_bind_i64(st, 3, a->opening);
+    hpf_stmt_bind_text(st, 4, hpf_day_fmt(as_of, a->acc.as_of));
+    hpf_stmt_bind_i64(st, 5, a->acc.jishu);
+    hpf_stmt_bind_i64(st, 6, a->acc.rate_jishu);
+    hpf_stmt_bind_i64(st, 7, a->acc.rate_jishu_rem);
+    if (a->has_due) {
+        hpf_stmt_bind_i64(st, 8, a->due.year);
+        hpf_stmt_bind_i64(st, 9, a->due.jishu);
+        hpf_stmt_bind_i64(st, 10, a->due.rate_jishu);
+        hpf_stmt_bind_i64(st, 11, a->due.rate_jishu_rem);
+        hpf_stmt_bind_i64(st, 12, a->due.balance);
+    } else {
+        for (int q = 8; q <= 12; q++)
+            hpf_stmt_bind_null(st, q);
+    }
+    hpf_stmt_bind_i64(st, 13, pt);
+    hpf_stmt_bind_i64(st, 14, pt);
+    hpf_stmt_bind_i64(st, 15, a->member_id);
+    hpf_stmt_bind_i64(st, 16, x->old_balance);
+    rc = hpf_stmt_step(st, err);
+    int64_t changed = rc == 0 ? hpf_stmt_changes(st) : 0;
+    hpf_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    return changed == 1 ? 0 : hpf_err_set(err, HPF_EBUSY, "member balance changed concurrently");
+}
+
 /* UPDATE the member rows of w[0..n) to their new balance and state, if each row's balance is
- * still the old one (HPF_EBUSY otherwise). */
+ * still the old one (HPF_EBUSY otherwise): in multi-row statements when statements are round
+ * trips, else one plain statement a row. */
 static int update_members(hpf_db *db, const hpf_ledger_state_write *w, size_t n, hpf_err *err)
 {
     char as_of[CHUNK_MAX][11];
     int rc = 0;
+    if (!hpf_db_round_trips(db)) {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = update_one(db, &w[i], err);
+        return rc;
+    }
     for (size_t i = 0; i < n && rc == 0;) {
         int shape = shape_of(n - i), k = 1 << shape;
         hpf_stmt *st;

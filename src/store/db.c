@@ -161,6 +161,11 @@ int hpf_db_bulk(hpf_db *db, bool on, hpf_err *err)
     return db->ops->bulk(db, on, err);
 }
 
+bool hpf_db_round_trips(const hpf_db *db)
+{
+    return db->ops->round_trips;
+}
+
 bool hpf_db_alive(hpf_db *db)
 {
     return db->ops->alive(db);

@@ -50,6 +50,10 @@ int hpf_db_lock_row(hpf_db *db, const char *table, int64_t id, hpf_err *err);
 /* False when the connection is known to be broken and could not be re-established (the server
  * is down). Cheap: sends nothing while the connection looks healthy. */
 bool hpf_db_alive(hpf_db *db);
+/* Whether every statement is a round trip to a database server (PostgreSQL), so that writing many
+ * rows in one multi-row statement pays; false for the embedded SQLite, where a plain one-row
+ * UPDATE costs less than a multi-row UPDATE ... FROM. */
+bool hpf_db_round_trips(const hpf_db *db);
 /* A read-only transaction: one consistent snapshot for several queries, without blocking
  * writers. End it with hpf_db_rollback. */
 int hpf_db_begin_read(hpf_db *db, hpf_err *err);

@@ -31,6 +31,7 @@ static inline uint32_t hpf_sql_hash(const char *s)
 
 typedef struct hpf_db_ops {
     const char *name;
+    bool round_trips; /* every statement is a round trip to a server (hpf_db_round_trips) */
     int (*connect)(hpf_db **out, const char *target, hpf_err *err);
     void (*close)(hpf_db *db);
     int (*exec)(hpf_db *db, const char *sql, hpf_err *err);

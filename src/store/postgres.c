@@ -448,6 +448,7 @@ const hpf_db_ops hpf_postgres_ops = {
     .exec = pg_exec,
     .begin = pg_begin,
     .begin_read = pg_begin_read,
+    .round_trips = true,
     .bulk = pg_bulk,
     .lock_row = pg_lock_row,
     .alive = pg_alive,

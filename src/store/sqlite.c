@@ -96,7 +96,7 @@ static int sq_connect(hpf_db **out, const char *path, hpf_err *err)
     sqlite3_busy_timeout(db->h, 10000);
     rc = sq_exec(&db->base,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=1073741824;",
+                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=134217728;",
                  err);
     if (rc < 0) {
         sq_close(&db->base);
