@@ -218,8 +218,16 @@ static void build_lookup(void)
     }
 }
 
-/* The member accounts the rows name, facts[i] for rows[i], read 64 account numbers per query
- * (a query a row cost a round trip each on PostgreSQL). */
+/* strlcpy: COPY's snprintf costs more than the row lookup itself in this loop. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+    size_t len = strnlen(src, n - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* The member accounts the rows name, facts[i] for rows[i], read 64 account numbers per query (a
+ * query a row cost a round trip each on PostgreSQL, and more instructions on SQLite). */
 static int read_members(hpf_db *db, const hpf_remit_req *req, member_fact *facts, hpf_err *err)
 {
     pthread_once(&lookup_once, build_lookup);
@@ -244,10 +252,10 @@ static int read_members(hpf_db *db, const hpf_remit_req *req, member_fact *facts
                 f->found = true;
                 f->id = hpf_stmt_i64(st, 1);
                 f->employer_id = hpf_stmt_i64(st, 2);
-                COPY(f->name, hpf_stmt_text(st, 3));
-                COPY(f->state, hpf_stmt_text(st, 4));
+                copy_text(f->name, sizeof f->name, hpf_stmt_text(st, 3));
+                copy_text(f->state, sizeof f->state, hpf_stmt_text(st, 4));
                 f->wage = hpf_stmt_i64(st, 5);
-                COPY(f->opened_on, hpf_stmt_text(st, 6));
+                copy_text(f->opened_on, sizeof f->opened_on, hpf_stmt_text(st, 6));
             }
         }
         hpf_stmt_reset(st);
