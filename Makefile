@@ -5,7 +5,7 @@ TEST_BUILD ?= build-test
 DATA_DIR ?= var
 LISTEN ?= 127.0.0.1:8443
 
-.PHONY: all build run test test-unit test-api test-e2e web deps deps-test bench clean format
+.PHONY: all build run test test-unit test-api test-e2e web deps deps-test bench bench-fund clean format
 
 all: build
 
@@ -40,6 +40,11 @@ test: deps-test $(TEST_BUILD)/build.ninja web
 bench: build web
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
+
+# The fund core at city scale (issue 5): a million members; about 12 minutes.
+bench-fund: build
+	@scripts/deps.sh bench
+	@bench/fund.sh $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'sim/*.[ch]' 'fuzz/*.[ch]')
