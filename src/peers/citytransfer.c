@@ -1,6 +1,7 @@
 #include "peers/citytransfer.h"
 
 #include "base/mem.h"
+#include "base/parse.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -263,7 +264,10 @@ static bool get_month(json_t *o, const char *k, hpf_month *m)
     char b[7];
     if (!get_s(o, k, b, sizeof b) || !digits(b, 6, 6))
         return false;
-    *m = (hpf_month)atoi(b); /* six digits checked above: no overflow, no sign */
+    int64_t v;
+    if (hpf_parse_i64(&v, b, 0, 999999) < 0)
+        return false;
+    *m = (hpf_month)v;
     return true;
 }
 

@@ -161,7 +161,7 @@ Test(ct_reply, reads_the_answer_with_and_without_a_transfer)
     cr_assert_not(r.has_transfer);
     char *t = NULL, body[4096];
     hpf_ct_out o = sample();
-    strcpy(o.contact_no, "3209002611150001");
+    snprintf(o.contact_no, sizeof o.contact_no, "%s", "3209002611150001");
     cr_assert_eq(hpf_ct_out_message(&t, &o, &err), 0);
     snprintf(body, sizeof body,
              "{\"TxCode\":\"BDC904\",\"RstCode\":\"0\",\"ContactNo\":\"3209002611150001\","
@@ -194,7 +194,7 @@ Test(ct_batch, reads_a_bdc906_and_names_the_bad_item)
     hpf_err err = HPF_ERR_INIT;
     char *a = NULL, *b = NULL, body[8192];
     hpf_ct_out o1 = sample(), o2 = sample();
-    strcpy(o2.contact_no, "3201002611150004");
+    snprintf(o2.contact_no, sizeof o2.contact_no, "%s", "3201002611150004");
     cr_assert_eq(hpf_ct_out_message(&a, &o1, &err), 0);
     cr_assert_eq(hpf_ct_out_message(&b, &o2, &err), 0);
     snprintf(body, sizeof body, "{\"TxCode\":\"BDC906\",\"Items\":[%s,%s]}", a, b);
