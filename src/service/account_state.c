@@ -109,6 +109,10 @@ static int check_role(const hpf_actor *a, hpf_account_biz biz, hpf_err *err)
     unsigned roles = biz == HPF_BIZ_FREEZE || biz == HPF_BIZ_UNFREEZE
                          ? HPF_ROLE_OPERATOR
                          : HPF_ROLE_OPERATOR | HPF_ROLE_AGENT;
+    /* A voluntary depositor (灵活就业) stops their own deposits: 封存 of their own account of the
+     * centre's voluntary unit (RULES 1.4: either party may stop), checked in run(). */
+    if (biz == HPF_BIZ_SEAL)
+        roles |= HPF_ROLE_MEMBER;
     if (a->role == HPF_ROLE_NONE)
         return hpf_err_field(err, HPF_EAUTH, "", "auth.required", "not logged in");
     if (!(roles & (unsigned)a->role))
@@ -327,8 +331,16 @@ static int run(hpf_svc *svc, hpf_db *db, const hpf_actor *actor, const char *acc
             (rc = check_identity(svc, db, &r, found, req->id_number, err)) < 0)
             return rc;
     } else {
-        if ((rc = scope_row(actor, &r, found, false, account_no, err)) < 0)
+        bool self_seal = actor->role == HPF_ROLE_MEMBER && req->business == HPF_BIZ_SEAL;
+        if ((rc = scope_row(actor, &r, found, self_seal, account_no, err)) < 0)
             return rc;
+        int64_t unit = 0;
+        if (self_seal &&
+            ((rc = svc_voluntary_unit(db, &unit, err)) < 0 || (rc == 0 || r.employer_id != unit)))
+            return rc < 0 ? rc
+                          : hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
+                                          "a member stops only their own voluntary deposits; "
+                                          "封存 is the employer's or an operator's");
         if (transfer &&
             ((rc = transfer_target(db, actor, req->to_employer, &to_emp, err)) < 0 ||
              (named_id && (rc = check_identity(svc, db, &r, found, req->id_number, err)) < 0)))

@@ -80,6 +80,9 @@ struct json_t;
 /* Store `payload` (stolen) as a pending request of `kind` (approval.c). */
 int svc_approval_submit(hpf_svc *svc, const hpf_actor *actor, const char *kind, const char *ref,
                         struct json_t *payload, hpf_approval *out, bool *replayed, hpf_err *err);
+/* The centre's pseudo-unit of voluntary depositors (voluntary.c): 1 with its employer id, 0 when
+ * none exists yet, or an error. */
+int svc_voluntary_unit(hpf_db *db, int64_t *id, hpf_err *err);
 /* voucher.reverse (accounts.c): the hooks of approval.c's kind. */
 int svc_reverse_scope(hpf_svc *svc, hpf_db *db, const hpf_actor *maker, struct json_t *payload,
                       int64_t *employer_id, hpf_err *err);

@@ -43,6 +43,12 @@ static int unit_find(hpf_db *db, int64_t *id, char acct[19], hpf_err *err)
     return rc;
 }
 
+int svc_voluntary_unit(hpf_db *db, int64_t *id, hpf_err *err)
+{
+    char acct[19];
+    return unit_find(db, id, acct, err);
+}
+
 /* Make the pseudo-unit in the caller's transaction (first registration), audited as any
  * employer's registration. A concurrent first registration fails on the singleton key and is
  * run again (HPF_EBUSY), finding the unit. */
@@ -508,21 +514,11 @@ int hpf_voluntary_stop(hpf_svc *svc, const hpf_actor *actor, const char *account
         return rc;
     if (rc == 0)
         return not_voluntary(account_no, err);
-    /* 封存 through the one state machine, with its history row and audit snapshot. The seal
-     * business admits the employer's agent or an operator; a voluntary account has no agent,
-     * and the depositor themself stands in that place (RULES 1.4: either party may stop). The
-     * scope was checked above; the login that acts is named as it is (its role: member). */
-    hpf_actor as = *actor;
-    if (as.role == HPF_ROLE_MEMBER) {
-        as.role = HPF_ROLE_OPERATOR;
-        as.branch[0] = '\0';
-    }
+    /* 封存 through the one state machine, with its history row and audit snapshot; its role
+     * rule admits the depositor for their own voluntary account (account_state.c). */
     hpf_state_req req = {
         .business = HPF_BIZ_SEAL,
         .reason = reason && *reason ? reason : "灵活就业人员停缴",
     };
-    rc = hpf_member_state_change(svc, &as, account_no, &req, out, err);
-    if (rc == 0)
-        COPY(out->actor_role, hpf_role_name(actor->role));
-    return rc;
+    return hpf_member_state_change(svc, actor, account_no, &req, out, err);
 }
