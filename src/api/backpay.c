@@ -44,14 +44,9 @@ static int submit(api_ctx *c, hpf_err *err)
     }
     lines = hpf_xcalloc(req.nlines ? req.nlines : 1, sizeof *lines);
     for (size_t i = 0; i < req.nlines; i++) {
-        json_t *l = json_array_get(arr, i);
+        json_t *l;
         char ptr[32], field[48];
-        snprintf(ptr, sizeof ptr, "/lines/%zu", i);
-        if (!json_is_object(l)) {
-            rc = hpf_err_field(err, HPF_EINVAL, ptr, "json.type", "line %zu must be an object", i);
-            goto done;
-        }
-        if ((rc = api_check(l, ptr, line_spec, 4, err)) < 0)
+        if ((rc = api_item(arr, "lines", i, line_spec, 4, ptr, &l, err)) < 0)
             goto done;
         lines[i].account_no = api_str(l, "account_no");
         if (hpf_month_parse(&lines[i].period, api_str(l, "period")) < 0) {

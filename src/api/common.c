@@ -238,6 +238,17 @@ static const char *type_name(api_type t)
     return "?";
 }
 
+int api_item(json_t *arr, const char *name, size_t i, const api_field *spec, size_t n, char ptr[32],
+             json_t **item, hpf_err *err)
+{
+    *item = json_array_get(arr, i);
+    snprintf(ptr, 32, "/%s/%zu", name, i);
+    if (!json_is_object(*item))
+        return hpf_err_field(err, HPF_EINVAL, ptr, "json.type", "item %zu of %s must be an object",
+                             i, name);
+    return api_check(*item, ptr, spec, n, err);
+}
+
 int api_check(json_t *obj, const char *ptr, const api_field *spec, size_t n, hpf_err *err)
 {
     const char *key;

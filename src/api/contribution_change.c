@@ -62,14 +62,9 @@ static int adjust(api_ctx *c, hpf_err *err)
     }
     rows = hpf_xcalloc(req.nrows ? req.nrows : 1, sizeof *rows);
     for (size_t i = 0; i < req.nrows; i++) {
-        json_t *r = json_array_get(arr, i);
+        json_t *r;
         char ptr[32];
-        snprintf(ptr, sizeof ptr, "/rows/%zu", i);
-        if (!json_is_object(r)) {
-            rc = hpf_err_field(err, HPF_EINVAL, ptr, "json.type", "row %zu must be an object", i);
-            goto done;
-        }
-        if ((rc = api_check(r, ptr, row_spec, 3, err)) < 0 ||
+        if ((rc = api_item(arr, "rows", i, row_spec, 3, ptr, &r, err)) < 0 ||
             (rc = api_money(r, "wage", ptr, 1, HPF_MONEY_MAX, &rows[i].wage, err)) < 0)
             goto done;
         rows[i].account_no = api_str(r, "account_no");

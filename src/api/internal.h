@@ -97,6 +97,10 @@ typedef struct api_field {
 /* Check that `obj` holds only the listed fields, with the right JSON types, and the required
  * ones. Strings must not contain NUL. `ptr` is the JSON Pointer of obj ("" for the body). */
 int api_check(json_t *obj, const char *ptr, const api_field *spec, size_t n, hpf_err *err);
+/* Item i of the array `name` of a body (roster rows, back-payment lines): *item, and its JSON
+ * Pointer "/name/i" in ptr; 400 json.type when it is not an object, else api_check's errors. */
+int api_item(json_t *arr, const char *name, size_t i, const api_field *spec, size_t n, char ptr[32],
+             json_t **item, hpf_err *err);
 /* Decode the body (415/400 on bad content) and check it against spec. *out owned by caller. */
 int api_body(api_ctx *c, const api_field *spec, size_t n, json_t **out, hpf_err *err);
 

@@ -124,14 +124,9 @@ static int post_json(api_ctx *c, hpf_err *err)
     }
     rows = hpf_xcalloc(req.nrows ? req.nrows : 1, sizeof *rows);
     for (size_t i = 0; i < req.nrows; i++) {
-        json_t *r = json_array_get(arr, i);
+        json_t *r;
         char ptr[32];
-        snprintf(ptr, sizeof ptr, "/rows/%zu", i);
-        if (!json_is_object(r)) {
-            rc = hpf_err_field(err, HPF_EINVAL, ptr, "json.type", "row %zu must be an object", i);
-            goto done;
-        }
-        if ((rc = api_check(r, ptr, row_spec, 4, err)) < 0 ||
+        if ((rc = api_item(arr, "rows", i, row_spec, 4, ptr, &r, err)) < 0 ||
             (rc = api_money(r, "unit", ptr, 0, HPF_MONEY_MAX, &rows[i].unit, err)) < 0 ||
             (rc = api_money(r, "individual", ptr, 0, HPF_MONEY_MAX, &rows[i].individual, err)) < 0)
             goto done;
