@@ -255,7 +255,8 @@ int hpf_ledger_acc_load(hpf_db *db, int64_t member_id, hpf_day day, const hpf_le
                         hpf_ledger_acc *out, hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st, "SELECT balance, " ACC_COLS " FROM member WHERE id = ?", err);
+    int rc = hpf_db_prepare(
+        db, &st, "SELECT balance, " ACC_COLS " FROM member_balance WHERE member_id = ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, member_id);
@@ -344,13 +345,11 @@ int hpf_ledger_settle_batch(hpf_db *db, int32_t year, const hpf_ledger_rates *ra
     hpf_stmt *st;
     char sql[512];
     /* Terminal accounts were settled when they closed (I-8); sealed and frozen ones earn. */
-    snprintf(
-        sql, sizeof sql,
-        "SELECT id, employer_id, balance, %s FROM member WHERE id > ?"
-        " AND state NOT IN ('03', '04', '05')"
-        " AND (int_year IS NULL OR (int_year = ? AND int_due_year IS NULL) OR int_due_year = ?)"
-        " ORDER BY id LIMIT ?",
-        ACC_COLS);
+    snprintf(sql, sizeof sql,
+             "SELECT b.member_id, m.employer_id, b.balance, %s FROM member_balance b"
+             " JOIN member m ON m.id = b.member_id WHERE b.member_id > ? AND" HPF_LEDGER_UNSETTLED
+             " ORDER BY b.member_id LIMIT ?",
+             ACC_COLS);
     int rc = hpf_db_prepare(db, &st, sql, err);
     if (rc < 0)
         return rc;

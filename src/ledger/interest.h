@@ -50,6 +50,12 @@ typedef struct hpf_ledger_acc {
 #define HPF_LEDGER_ACC_COLS                                                                        \
     "int_year, int_opening, int_as_of, int_jishu, int_rate_jishu, int_rate_rem, int_due_year,"     \
     " int_due_jishu, int_due_rate_jishu, int_due_rate_rem, int_due_balance"
+/* The accounts that the settlement of year Y still has to read, for a query over
+ * member_balance b JOIN member m: live (terminal accounts were settled when they closed, I-8;
+ * sealed and frozen ones earn) and holding year Y unsettled, or never started. Binds Y twice. */
+#define HPF_LEDGER_UNSETTLED                                                                       \
+    " (b.int_year IS NULL OR (b.int_year = ? AND b.int_due_year IS NULL) OR b.int_due_year = ?)"   \
+    " AND m.state NOT IN ('03', '04', '05')"
 int hpf_ledger_acc_read(hpf_stmt *st, int col, int64_t member_id, hpf_fen balance,
                         hpf_ledger_acc *out, hpf_err *err);
 

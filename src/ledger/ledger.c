@@ -303,11 +303,33 @@ int hpf_ledger_employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf
     return rc < 0 ? rc : 0;
 }
 
+int hpf_ledger_open_account(hpf_db *db, int64_t member_id, hpf_day opened_on, hpf_err *err)
+{
+    /* Nothing earned yet: the state of the interest year of the opening, from its first day
+     * with a zero balance (an account has no posting before it opens). */
+    int32_t year = hpf_interest_year_of(opened_on);
+    char first[11];
+    hpf_stmt *st;
+    int rc = hpf_db_prepare(db, &st,
+                            "INSERT INTO member_balance (member_id, balance, int_year, int_opening,"
+                            " int_as_of, int_jishu, int_rate_jishu, int_rate_rem)"
+                            " VALUES (?, 0, ?, 0, ?, 0, 0, 0)",
+                            err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_i64(st, 1, member_id);
+    hpf_stmt_bind_i64(st, 2, year);
+    hpf_stmt_bind_text(st, 3, hpf_day_fmt(first, hpf_interest_year_first(year)));
+    rc = hpf_stmt_step(st, err);
+    hpf_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
 int hpf_ledger_move_member(hpf_db *db, int64_t member_id, int64_t from_employer,
                            int64_t to_employer, hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st, "SELECT balance FROM member WHERE id = ?", err);
+    int rc = hpf_db_prepare(db, &st, "SELECT balance FROM member_balance WHERE member_id = ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, member_id);

@@ -135,6 +135,12 @@ int hpf_ledger_post_members(hpf_db *db, const hpf_posting_in *in, size_t n, hpf_
  * HPF_ECONFLICT ledger.balance_negative, HPF_EBUSY (created concurrently), or a database error. */
 int hpf_ledger_employer_add(hpf_db *db, int64_t employer_id, hpf_fen amount, hpf_err *err);
 
+/* The balance row of a new account (table member_balance, schema 16: the balance, 缴至年月 and
+ * interest state, kept apart from the wide member row), in the transaction that inserts the
+ * member: a zero balance and the interest state of the year of opened_on. Every member has one
+ * (`hpf verify`: member.balance_row). Returns 0 or a database error. */
+int hpf_ledger_open_account(hpf_db *db, int64_t member_id, hpf_day opened_on, hpf_err *err);
+
 /* Move member `member_id`'s whole balance from the employer sub-ledger of `from_employer` to that
  * of `to_employer`, for a business that changes the member's employer (内部转移) in the same
  * transaction; call it with the member row's employer_id changed or about to be. Lock both

@@ -46,8 +46,9 @@ static void build_shapes(void)
     for (int s = 0; s < SHAPES; s++) {
         int rows = 1 << s;
         hpf_buf b = HPF_BUF_INIT;
-        hpf_buf_adds(&b, "SELECT id, balance, employer_id, " HPF_LEDGER_ACC_COLS
-                         " FROM member WHERE id IN (");
+        hpf_buf_adds(&b, "SELECT m.id, b.balance, m.employer_id, " HPF_LEDGER_ACC_COLS
+                         " FROM member m JOIN member_balance b ON b.member_id = m.id"
+                         " WHERE m.id IN (");
         for (int r = 0; r < rows; r++)
             hpf_buf_adds(&b, r ? ", ?" : "?");
         hpf_buf_adds(&b, ")");
@@ -63,19 +64,20 @@ static void build_shapes(void)
 
         /* The old balance in the WHERE clause guards against a concurrent writer; paid_through
          * (缴至年月) only moves forward. */
-        hpf_buf_adds(&b, "UPDATE member SET balance = v.b, int_year = v.y, int_opening = v.o,"
-                         " int_as_of = v.a, int_jishu = v.j, int_rate_jishu = v.rj,"
-                         " int_rate_rem = v.rr, int_due_year = v.dy, int_due_jishu = v.dj,"
-                         " int_due_rate_jishu = v.drj, int_due_rate_rem = v.drr,"
-                         " int_due_balance = v.db, paid_through = CASE WHEN v.pt >"
-                         " COALESCE(member.paid_through, 0) THEN v.pt ELSE member.paid_through END"
-                         " FROM (");
+        hpf_buf_adds(&b, "UPDATE member_balance SET balance = v.b, int_year = v.y,"
+                         " int_opening = v.o, int_as_of = v.a, int_jishu = v.j,"
+                         " int_rate_jishu = v.rj, int_rate_rem = v.rr, int_due_year = v.dy,"
+                         " int_due_jishu = v.dj, int_due_rate_jishu = v.drj,"
+                         " int_due_rate_rem = v.drr, int_due_balance = v.db,"
+                         " paid_through = CASE WHEN v.pt > COALESCE(member_balance.paid_through, 0)"
+                         " THEN v.pt ELSE member_balance.paid_through END FROM (");
         for (int r = 0; r < rows; r++) {
             if (r)
                 hpf_buf_adds(&b, " UNION ALL ");
             hpf_buf_adds(&b, UPDATE_ROW);
         }
-        hpf_buf_adds(&b, ") AS v WHERE member.id = v.id AND member.balance = v.old");
+        hpf_buf_adds(&b, ") AS v WHERE member_balance.member_id = v.id"
+                         " AND member_balance.balance = v.old");
         update_sql[s] = detach(&b);
     }
 }
@@ -207,11 +209,12 @@ static int insert_postings(hpf_db *db, const hpf_ledger_state_write *w, size_t n
 /* The same UPDATE for one row, plain: on SQLite cheaper than the multi-row FROM form (20k
  * instructions a row against 13k, callgrind), and no round trip to save. */
 static const char update_one_sql[] =
-    "UPDATE member SET balance = ?, int_year = ?, int_opening = ?, int_as_of = ?, int_jishu = ?,"
+    "UPDATE member_balance SET balance = ?, int_year = ?, int_opening = ?, int_as_of = ?,"
+    " int_jishu = ?,"
     " int_rate_jishu = ?, int_rate_rem = ?, int_due_year = ?, int_due_jishu = ?,"
     " int_due_rate_jishu = ?, int_due_rate_rem = ?, int_due_balance = ?,"
     " paid_through = CASE WHEN ? > COALESCE(paid_through, 0) THEN ? ELSE paid_through END"
-    " WHERE id = ? AND balance = ?";
+    " WHERE member_id = ? AND balance = ?";
 
 static int update_one(hpf_db *db, const hpf_ledger_state_write *x, hpf_err *err)
 {

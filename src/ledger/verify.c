@@ -53,6 +53,11 @@ static const char *d_not_in_chart(hpf_stmt *st, char *out, size_t n)
 static const char *d_member_sum(hpf_stmt *st, char *out, size_t n)
 {
     char a[24], b[24];
+    if (hpf_stmt_i64(st, 4)) {
+        snprintf(out, n, "member %s (id %lld) has no balance row (member_balance)",
+                 hpf_stmt_text(st, 1), (long long)hpf_stmt_i64(st, 0));
+        return "member.balance_row";
+    }
     snprintf(out, n, "member %s (id %lld) balance %s != sum of postings %s", hpf_stmt_text(st, 1),
              (long long)hpf_stmt_i64(st, 0), hpf_money_fmt(a, hpf_stmt_i64(st, 2)),
              hpf_money_fmt(b, hpf_stmt_i64(st, 3)));
@@ -254,8 +259,9 @@ static int check_interest_state(hpf_db *db, hpf_err *err)
     if (rc < 0)
         return rc;
     hpf_interest_schedule s = hpf_ledger_rates_schedule(&rates);
-    static const char sql[] = "SELECT id, account_no, balance, " HPF_LEDGER_ACC_COLS
-                              " FROM member WHERE int_year IS NOT NULL AND id > ? ORDER BY id"
+    static const char sql[] = "SELECT m.id, m.account_no, b.balance, " HPF_LEDGER_ACC_COLS
+                              " FROM member m JOIN member_balance b ON b.member_id = m.id"
+                              " WHERE b.int_year IS NOT NULL AND m.id > ? ORDER BY m.id"
                               " LIMIT 5000";
     istate_member *ms = hpf_xmalloc(ISTATE_PAGE * sizeof *ms);
     hpf_interest_posting *ps = NULL;
@@ -378,9 +384,15 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
          " ORDER BY v.id, l.line_no LIMIT 1",
          d_not_in_chart},
         {"member.balance_is_sum_of_postings",
-         "SELECT m.id, m.account_no, m.balance, COALESCE(SUM(p.amount), 0) FROM member m"
-         " LEFT JOIN posting p ON p.member_id = m.id GROUP BY m.id, m.account_no, m.balance"
-         " HAVING m.balance <> COALESCE(SUM(p.amount), 0) ORDER BY m.id LIMIT 1",
+         /* The same pass finds a member without its balance row (d_member_sum names that
+          * check). */
+         "SELECT m.id, m.account_no, COALESCE(b.balance, 0), COALESCE(SUM(p.amount), 0),"
+         " CASE WHEN b.member_id IS NULL THEN 1 ELSE 0 END FROM member m"
+         " LEFT JOIN member_balance b ON b.member_id = m.id"
+         " LEFT JOIN posting p ON p.member_id = m.id"
+         " GROUP BY m.id, m.account_no, b.member_id, b.balance"
+         " HAVING b.member_id IS NULL OR b.balance <> COALESCE(SUM(p.amount), 0)"
+         " ORDER BY m.id LIMIT 1",
          d_member_sum},
         {"posting.running_balance",
          /* The same pass finds a posting that no business record carries (d_posting names
@@ -394,13 +406,15 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
          " WHERE balance_after <> running OR orphan = 1 ORDER BY id LIMIT 1",
          d_posting},
         {"member.non_negative",
-         "SELECT id, account_no, balance FROM member WHERE balance < 0 ORDER BY id LIMIT 1",
+         "SELECT m.id, m.account_no, b.balance FROM member m JOIN member_balance b"
+         " ON b.member_id = m.id WHERE b.balance < 0 ORDER BY m.id LIMIT 1",
          d_negative},
         {"employer.balance_is_sum_of_members",
          "SELECT id, account_no, kept, s FROM (SELECT e.id, e.account_no,"
          " COALESCE((SELECT b.balance FROM employer_balance b WHERE b.employer_id = e.id), 0)"
          "  AS kept,"
-         " (SELECT COALESCE(SUM(m.balance), 0) FROM member m WHERE m.employer_id = e.id) AS s"
+         " (SELECT COALESCE(SUM(mb.balance), 0) FROM member m JOIN member_balance mb"
+         "  ON mb.member_id = m.id WHERE m.employer_id = e.id) AS s"
          " FROM employer e) t WHERE kept <> s ORDER BY id LIMIT 1",
          d_employer},
         {"voucher.matches_template",
@@ -489,7 +503,7 @@ int hpf_ledger_verify(hpf_db *db, hpf_verify_counts *counts, hpf_err *err)
         {"ledger.control_201",
          "SELECT c, s FROM (SELECT (SELECT COALESCE(SUM(credit - debit), 0) FROM voucher_line"
          " WHERE subject = '" HPF_SUBJECT_FUND "') AS c,"
-         " (SELECT COALESCE(SUM(balance), 0) FROM member) AS s) t WHERE c <> s",
+         " (SELECT COALESCE(SUM(balance), 0) FROM member_balance) AS s) t WHERE c <> s",
          d_control},
         {"ledger.control_201_employers",
          "SELECT c, s FROM (SELECT (SELECT COALESCE(SUM(credit - debit), 0) FROM voucher_line"

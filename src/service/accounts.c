@@ -127,15 +127,14 @@ int hpf_accounts_reverse(hpf_svc *svc, const hpf_actor *actor, const char *vouch
  * says which year it is in, and posting_interest_once refuses a second posting). Design:
  * docs/internals/interest.md. */
 
-/* Live accounts whose state still holds year `y` unsettled, or was never started. */
-#define PENDING_WHERE                                                                              \
-    " state NOT IN ('03', '04', '05') AND (int_year IS NULL OR (int_year = ? AND"                  \
-    " int_due_year IS NULL) OR int_due_year = ?)"
-
 static int count_pending(hpf_db *db, int32_t year, int64_t *n, hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st, "SELECT COUNT(*) FROM member WHERE" PENDING_WHERE, err);
+    int rc =
+        hpf_db_prepare(db, &st,
+                       "SELECT COUNT(*) FROM member_balance b JOIN member m ON m.id = b.member_id"
+                       " WHERE" HPF_LEDGER_UNSETTLED,
+                       err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, year);
@@ -151,9 +150,10 @@ static int check_earlier(hpf_db *db, int32_t year, hpf_err *err)
 {
     hpf_stmt *st;
     int rc = hpf_db_prepare(db, &st,
-                            "SELECT COUNT(*), MIN(COALESCE(int_due_year, int_year)) FROM member"
-                            " WHERE state NOT IN ('03', '04', '05') AND int_year IS NOT NULL"
-                            " AND COALESCE(int_due_year, int_year) < ?",
+                            "SELECT COUNT(*), MIN(COALESCE(int_due_year, int_year))"
+                            " FROM member_balance b JOIN member m ON m.id = b.member_id"
+                            " WHERE int_year IS NOT NULL AND COALESCE(int_due_year, int_year) < ?"
+                            " AND m.state NOT IN ('03', '04', '05')",
                             err);
     if (rc < 0)
         return rc;

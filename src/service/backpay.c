@@ -411,8 +411,8 @@ static int advance_paid_through(hpf_db *db, const hpf_employer *emp, const membe
 {
     hpf_stmt *st;
     hpf_month pt = 0;
-    int rc =
-        hpf_db_prepare(db, &st, "SELECT COALESCE(paid_through, 0) FROM member WHERE id = ?", err);
+    int rc = hpf_db_prepare(
+        db, &st, "SELECT COALESCE(paid_through, 0) FROM member_balance WHERE member_id = ?", err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, m->id);
@@ -438,7 +438,8 @@ static int advance_paid_through(hpf_db *db, const hpf_employer *emp, const membe
     }
     if (moved == pt)
         return 0;
-    rc = hpf_db_prepare(db, &st, "UPDATE member SET paid_through = ? WHERE id = ?", err);
+    rc = hpf_db_prepare(db, &st, "UPDATE member_balance SET paid_through = ? WHERE member_id = ?",
+                        err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_i64(st, 1, moved);

@@ -40,13 +40,15 @@ static int read_member(hpf_db *db, const char *account_no, int64_t id, ct_member
     int rc = hpf_db_prepare(db, &st,
                             account_no
                                 ? "SELECT m.id, m.employer_id, m.account_no, e.account_no, e.name,"
-                                  " e.branch, m.state, m.name, m.opened_on, m.balance,"
-                                  " COALESCE(m.paid_through, 0) FROM member m JOIN employer e"
-                                  " ON e.id = m.employer_id WHERE m.account_no = ?"
+                                  " e.branch, m.state, m.name, m.opened_on, b.balance,"
+                                  " COALESCE(b.paid_through, 0) FROM member m JOIN employer e"
+                                  " ON e.id = m.employer_id JOIN member_balance b"
+                                  " ON b.member_id = m.id WHERE m.account_no = ?"
                                 : "SELECT m.id, m.employer_id, m.account_no, e.account_no, e.name,"
-                                  " e.branch, m.state, m.name, m.opened_on, m.balance,"
-                                  " COALESCE(m.paid_through, 0) FROM member m JOIN employer e"
-                                  " ON e.id = m.employer_id WHERE m.id = ?",
+                                  " e.branch, m.state, m.name, m.opened_on, b.balance,"
+                                  " COALESCE(b.paid_through, 0) FROM member m JOIN employer e"
+                                  " ON e.id = m.employer_id JOIN member_balance b"
+                                  " ON b.member_id = m.id WHERE m.id = ?",
                             err);
     if (rc < 0)
         return rc;

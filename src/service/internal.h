@@ -40,6 +40,15 @@ int svc_load_employer(hpf_db *db, const char *account_no, hpf_employer *out, hpf
 /* 409 employer.state unless the employer account is normal (01). */
 int svc_employer_normal(const hpf_employer *emp, hpf_err *err);
 
+/* Insert a new member row of employer_id in state 01, opened on the business date, with its
+ * balance row (hpf_ledger_open_account), inside the caller's transaction: the next account
+ * number (acct), the resident ID number idn (validated, normalised) and the phone (NULL or ""
+ * for none) encrypted with their blind indexes. The caller has checked the one-live-account
+ * rule; a concurrent opening is still 409 member.one_live_account. */
+int svc_member_insert(const hpf_svc *svc, hpf_db *db, int64_t employer_id, const char *name,
+                      const char *idn, const char *phone, hpf_fen wage, char acct[19],
+                      int64_t *member_id, hpf_err *err);
+
 /* Run `sql` with one text parameter; when it yields a row, copy its first column into `found`
  * (size n) and return 1; 0 when there is none; or an error. */
 int svc_lookup_text(hpf_db *db, const char *sql, const char *param, char *found, size_t n,

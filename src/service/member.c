@@ -5,7 +5,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "domain/ids.h"
-#include "domain/interest.h"
+#include "ledger/ledger.h"
 #include "trust/audit.h"
 #include "trust/fieldcrypt.h"
 #include "trust/password.h"
@@ -71,13 +71,62 @@ static int reveal(const hpf_svc *svc, const char *field, const char *account_no,
     return hpf_err_set(err, HPF_EINTERNAL, "member %s: %s", account_no, why.msg);
 }
 
+int svc_member_insert(const hpf_svc *svc, hpf_db *db, int64_t employer_id, const char *name,
+                      const char *idn, const char *phone, hpf_fen wage, char acct[19],
+                      int64_t *member_id, hpf_err *err)
+{
+    char id_enc[HPF_FC_TEXT_MAX], id_bidx[HPF_FC_BIDX_LEN + 1];
+    char ph_enc[HPF_FC_TEXT_MAX], ph_bidx[HPF_FC_BIDX_LEN + 1], date[11];
+    hpf_day today = hpf_svc_today(svc);
+    hpf_stmt *st;
+    int64_t seq;
+    int rc = hpf_db_next_counter(db, "member", &seq, err);
+    if (rc < 0)
+        return rc;
+    if (hpf_acct_make_member(acct, svc->centre, seq) < 0)
+        return hpf_err_set(err, HPF_EINTERNAL, "member account sequence exhausted");
+    /* The account number is known before the row exists: it binds the ciphertexts to it. */
+    if ((rc = seal(svc, F_ID, acct, idn, id_enc, id_bidx, err)) < 0 ||
+        (rc = seal(svc, F_PHONE, acct, phone ? phone : "", ph_enc, ph_bidx, err)) < 0)
+        return rc;
+    rc =
+        hpf_db_prepare(db, &st,
+                       "INSERT INTO member(account_no, employer_id, name, id_type, id_number_enc,"
+                       " id_number_bidx, phone_enc, phone_bidx, key_version, wage, state,"
+                       " opened_on) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, ?, '01', ?) RETURNING id",
+                       err);
+    if (rc < 0)
+        return rc;
+    hpf_stmt_bind_text(st, 1, acct);
+    hpf_stmt_bind_i64(st, 2, employer_id);
+    hpf_stmt_bind_text(st, 3, name);
+    hpf_stmt_bind_text(st, 4, id_enc);
+    hpf_stmt_bind_text(st, 5, id_bidx);
+    hpf_stmt_bind_text(st, 6, ph_enc[0] ? ph_enc : NULL);
+    hpf_stmt_bind_text(st, 7, ph_bidx[0] ? ph_bidx : NULL);
+    hpf_stmt_bind_i64(st, 8, hpf_keys_current(svc->keys));
+    hpf_stmt_bind_i64(st, 9, wage);
+    hpf_stmt_bind_text(st, 10, hpf_day_fmt(date, today));
+    rc = hpf_stmt_step(st, err);
+    if (rc == 1)
+        *member_id = hpf_stmt_i64(st, 0);
+    hpf_stmt_reset(st);
+    if (rc == HPF_ECONFLICT) /* opened by a concurrent request since the caller's check */
+        return hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
+                             "this person already has a live account; transfer or close it first");
+    if (rc < 0)
+        return rc;
+    return hpf_ledger_open_account(db, *member_id, today, err);
+}
+
 /* ---- reads ---- */
 
 #define MEMBER_COLS                                                                                \
     "SELECT m.id, m.account_no, m.employer_id, e.account_no, e.name, m.name,"                      \
     " COALESCE(m.id_number_enc, ''), COALESCE(m.phone_enc, ''), m.wage, m.state, m.opened_on,"     \
-    " m.balance, COALESCE(m.paid_through, 0), e.unit_ratio_bp, e.indiv_ratio_bp"                   \
-    " FROM member m JOIN employer e ON e.id = m.employer_id "
+    " b.balance, COALESCE(b.paid_through, 0), e.unit_ratio_bp, e.indiv_ratio_bp"                   \
+    " FROM member m JOIN employer e ON e.id = m.employer_id"                                       \
+    " JOIN member_balance b ON b.member_id = m.id "
 
 /* What read_member needs, and where it reports the first field that did not decrypt. */
 typedef struct read_ctx {
@@ -177,14 +226,11 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
                     const hpf_member_new *in, hpf_member *out, hpf_err *err)
 {
     hpf_db *db;
-    hpf_stmt *st;
     hpf_employer emp;
     hpf_policy pol;
-    char idn[19], acct[19], date[11], first[11], other[19];
-    char id_enc[HPF_FC_TEXT_MAX], id_bidx[HPF_FC_BIDX_LEN + 1];
-    char ph_enc[HPF_FC_TEXT_MAX], ph_bidx[HPF_FC_BIDX_LEN + 1];
+    char idn[19], acct[19], other[19], id_bidx[HPF_FC_BIDX_LEN + 1];
+    int64_t member_id = 0;
     hpf_day today = hpf_svc_today(svc);
-    int64_t seq;
 
     int rc = svc_scope_employer(svc, actor, employer_account_no, err);
     if (rc < 0)
@@ -234,47 +280,8 @@ int hpf_member_open(hpf_svc *svc, const hpf_actor *actor, const char *employer_a
                            actor->role == HPF_ROLE_OPERATOR && !actor->branch[0] ? ")" : "");
     if (rc < 0)
         goto done;
-    rc = hpf_db_next_counter(db, "member", &seq, err);
-    if (rc < 0)
-        goto done;
-    if (hpf_acct_make_member(acct, svc->centre, seq) < 0) {
-        rc = hpf_err_set(err, HPF_EINTERNAL, "member account sequence exhausted");
-        goto done;
-    }
-    /* The account number is known before the row exists: it binds the ciphertexts to it. */
-    if ((rc = seal(svc, F_ID, acct, idn, id_enc, id_bidx, err)) < 0 ||
-        (rc = seal(svc, F_PHONE, acct, in->phone ? in->phone : "", ph_enc, ph_bidx, err)) < 0)
-        goto done;
-    rc = hpf_db_prepare(db, &st,
-                        /* The interest state starts with the account (ledger/interest.h):
-                         * the year of the opening, nothing earned. */
-                        "INSERT INTO member(account_no, employer_id, name, id_type, id_number_enc,"
-                        " id_number_bidx, phone_enc, phone_bidx, key_version, wage, state,"
-                        " opened_on, int_year, int_opening, int_as_of, int_jishu, int_rate_jishu,"
-                        " int_rate_rem) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, ?, '01', ?, ?, 0, ?,"
-                        " 0, 0, 0)",
-                        err);
-    if (rc < 0)
-        goto done;
-    hpf_stmt_bind_text(st, 1, acct);
-    hpf_stmt_bind_i64(st, 2, emp.id);
-    hpf_stmt_bind_text(st, 3, in->name);
-    hpf_stmt_bind_text(st, 4, id_enc);
-    hpf_stmt_bind_text(st, 5, id_bidx);
-    hpf_stmt_bind_text(st, 6, ph_enc[0] ? ph_enc : NULL);
-    hpf_stmt_bind_text(st, 7, ph_bidx[0] ? ph_bidx : NULL);
-    hpf_stmt_bind_i64(st, 8, hpf_keys_current(svc->keys));
-    hpf_stmt_bind_i64(st, 9, in->wage);
-    hpf_stmt_bind_text(st, 10, hpf_day_fmt(date, today));
-    hpf_stmt_bind_i64(st, 11, hpf_interest_year_of(today));
-    hpf_stmt_bind_text(st, 12,
-                       hpf_day_fmt(first, hpf_interest_year_first(hpf_interest_year_of(today))));
-    rc = hpf_stmt_step(st, err);
-    hpf_stmt_reset(st);
-    if (rc == HPF_ECONFLICT) /* opened by a concurrent request since the check above */
-        rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
-                           "this person already has a live account; transfer or close it first");
-    if (rc < 0)
+    if ((rc = svc_member_insert(svc, db, emp.id, in->name, idn, in->phone, in->wage, acct,
+                                &member_id, err)) < 0)
         goto done;
     rc = load_member(svc, db, &pol, acct, out, err);
     if (rc < 0)

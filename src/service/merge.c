@@ -32,8 +32,8 @@ static int read_row(hpf_db *db, const char *account_no, mrow *out, hpf_err *err)
     hpf_stmt *st;
     int rc = hpf_db_prepare(db, &st,
                             "SELECT m.id, m.employer_id, m.account_no, e.branch, m.state, m.name,"
-                            " m.balance FROM member m JOIN employer e ON e.id = m.employer_id"
-                            " WHERE m.account_no = ?",
+                            " b.balance FROM member m JOIN employer e ON e.id = m.employer_id"
+                            " JOIN member_balance b ON b.member_id = m.id WHERE m.account_no = ?",
                             err);
     if (rc < 0)
         return rc;

@@ -103,20 +103,11 @@ static int unit_make(hpf_svc *svc, hpf_db *db, const hpf_actor *actor, const hpf
 
 /* The ciphertext and blind index of a personal field, as service/member.c stores them (column
  * name and account number bound into the tag). "" in, "" out. */
-static int seal_field(const hpf_svc *svc, const char *field, const char *acct, const char *plain,
-                      char enc[HPF_FC_TEXT_MAX], char bidx[HPF_FC_BIDX_LEN + 1], hpf_err *err)
-{
-    enc[0] = bidx[0] = '\0';
-    if (!*plain)
-        return 0;
-    hpf_fc_bidx(svc->keys, field, plain, bidx);
-    return hpf_fc_encrypt(svc->keys, field, acct, plain, enc, HPF_FC_TEXT_MAX, err);
-}
-
 #define VOL_COLS                                                                                   \
-    "SELECT m.id, m.account_no, m.name, e.account_no, m.state, v.base, v.ratio_bp, m.balance,"     \
-    " COALESCE(m.paid_through, 0), v.registered_on FROM voluntary_account v"                       \
-    " JOIN member m ON m.id = v.member_id JOIN employer e ON e.id = m.employer_id "
+    "SELECT m.id, m.account_no, m.name, e.account_no, m.state, v.base, v.ratio_bp, b.balance,"     \
+    " COALESCE(b.paid_through, 0), v.registered_on FROM voluntary_account v"                       \
+    " JOIN member m ON m.id = v.member_id JOIN employer e ON e.id = m.employer_id"                 \
+    " JOIN member_balance b ON b.member_id = m.id "
 
 /* 1 with the depositor (and their member id), 0 when `account_no` is no voluntary account. */
 static int load(hpf_db *db, const hpf_policy *pol, const char *account_no, hpf_voluntary *out,
@@ -179,11 +170,9 @@ int hpf_voluntary_register(hpf_svc *svc, const hpf_actor *actor, const hpf_volun
     hpf_stmt *st;
     hpf_policy pol;
     hpf_contrib c;
-    char idn[19], acct[19], unit_acct[19], date[11], other[19];
-    char id_enc[HPF_FC_TEXT_MAX], id_bidx[HPF_FC_BIDX_LEN + 1];
-    char ph_enc[HPF_FC_TEXT_MAX], ph_bidx[HPF_FC_BIDX_LEN + 1];
+    char idn[19], acct[19], unit_acct[19], date[11], other[19], id_bidx[HPF_FC_BIDX_LEN + 1];
     hpf_day today = hpf_svc_today(svc);
-    int64_t seq, unit_id = 0, member_id = 0;
+    int64_t unit_id = 0, member_id = 0;
     memset(out, 0, sizeof *out);
     if (actor->role != HPF_ROLE_OPERATOR)
         return hpf_err_field(err, HPF_EFORBIDDEN, "", "auth.role",
@@ -222,41 +211,9 @@ int hpf_voluntary_register(hpf_svc *svc, const hpf_actor *actor, const hpf_volun
         goto done;
     if ((rc = unit_find(db, &unit_id, unit_acct, err)) == 0)
         rc = unit_make(svc, db, actor, &pol, &unit_id, unit_acct, err);
-    if (rc < 0 || (rc = hpf_db_next_counter(db, "member", &seq, err)) < 0)
-        goto done;
-    if (hpf_acct_make_member(acct, svc->centre, seq) < 0) {
-        rc = hpf_err_set(err, HPF_EINTERNAL, "member account sequence exhausted");
-        goto done;
-    }
-    if ((rc = seal_field(svc, "id_number", acct, idn, id_enc, id_bidx, err)) < 0 ||
-        (rc = seal_field(svc, "phone", acct, in->phone ? in->phone : "", ph_enc, ph_bidx, err)) < 0)
-        goto done;
-    rc =
-        hpf_db_prepare(db, &st,
-                       "INSERT INTO member(account_no, employer_id, name, id_type, id_number_enc,"
-                       " id_number_bidx, phone_enc, phone_bidx, key_version, wage, state,"
-                       " opened_on) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, ?, '01', ?) RETURNING id",
-                       err);
-    if (rc < 0)
-        goto done;
-    hpf_stmt_bind_text(st, 1, acct);
-    hpf_stmt_bind_i64(st, 2, unit_id);
-    hpf_stmt_bind_text(st, 3, in->name);
-    hpf_stmt_bind_text(st, 4, id_enc);
-    hpf_stmt_bind_text(st, 5, id_bidx);
-    hpf_stmt_bind_text(st, 6, ph_enc[0] ? ph_enc : NULL);
-    hpf_stmt_bind_text(st, 7, ph_bidx[0] ? ph_bidx : NULL);
-    hpf_stmt_bind_i64(st, 8, hpf_keys_current(svc->keys));
-    hpf_stmt_bind_i64(st, 9, in->base); /* the declared base stands for the wage */
-    hpf_stmt_bind_text(st, 10, hpf_day_fmt(date, today));
-    rc = hpf_stmt_step(st, err);
-    if (rc == 1)
-        member_id = hpf_stmt_i64(st, 0);
-    hpf_stmt_reset(st);
-    if (rc == HPF_ECONFLICT)
-        rc = hpf_err_field(err, HPF_ECONFLICT, "/id_number", "member.one_live_account",
-                           "this person already has a live account");
-    if (rc < 0)
+    /* The declared base stands for the wage. */
+    if (rc < 0 || (rc = svc_member_insert(svc, db, unit_id, in->name, idn, in->phone, in->base,
+                                          acct, &member_id, err)) < 0)
         goto done;
     rc = hpf_db_prepare(db, &st,
                         "INSERT INTO voluntary_account (member_id, base, ratio_bp, registered_on,"
@@ -418,12 +375,9 @@ static int post(hpf_svc *svc, hpf_db *db, const hpf_actor *actor, const hpf_volu
         .amount = amount,
         .voucher_id = voucher_id,
         .remittance_id = remit_id,
+        .paid_through = period,
     };
     if ((rc = hpf_ledger_post_member(db, &p, NULL, err)) < 0 ||
-        (rc = set_paid_through(db,
-                               "UPDATE member SET paid_through = ? WHERE id = ?"
-                               " AND (paid_through IS NULL OR paid_through < ?)",
-                               member_id, period, err)) < 0 ||
         (rc = set_paid_through(db,
                                "UPDATE employer SET paid_through = ? WHERE id = ?"
                                " AND (paid_through IS NULL OR paid_through < ?)",

@@ -149,7 +149,7 @@ test(`the settlement runs in batches with progress, and only once 30 June has pa
 const PG_OPEN = (t) => `ALTER TABLE ${t} DISABLE TRIGGER USER;`;
 
 test(`hpf verify names a forged interest state; audit verify a forged interest posting on ${STORE}`, async () => {
-  let args = await forgedCopy(store, drops, 'istate', 'UPDATE member SET int_jishu = int_jishu + 7 WHERE id = 2;');
+  let args = await forgedCopy(store, drops, 'istate', 'UPDATE member_balance SET int_jishu = int_jishu + 7 WHERE member_id = 2;');
   let r = await runHpf(['verify', ...args]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /member\.interest_state: member \d{17}[\dX] \(id 2\) int_jishu is \d+, its postings give \d+/);

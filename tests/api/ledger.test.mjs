@@ -114,7 +114,7 @@ describe(`trial balance through the API on ${STORE}`, () => {
     assert.equal(row('10101').parent, '101');
     assertIdentity(report);
     // The member sub-ledger is the control account's: the members' balances add up to 201.
-    const members = await srv.store.sql('SELECT COALESCE(SUM(balance), 0) FROM member');
+    const members = await srv.store.sql('SELECT COALESCE(SUM(balance), 0) FROM member_balance');
     assert.equal(row('201').closing, yuan(BigInt(members.trim())));
   });
 
@@ -142,7 +142,7 @@ describe(`trial balance through the API on ${STORE}`, () => {
     const op2 = await login(srv, 'ledger2', pw);
     const [no, postings] = (await srv.store.sql(
       "SELECT v.voucher_no, (SELECT COUNT(*) FROM posting p WHERE p.voucher_id = v.id) FROM voucher v JOIN remittance r ON r.voucher_id = v.id ORDER BY v.id DESC LIMIT 1")).trim().split('|');
-    const balances = async () => (await srv.store.sql('SELECT id, balance FROM member ORDER BY id')).trim();
+    const balances = async () => (await srv.store.sql('SELECT member_id, balance FROM member_balance ORDER BY member_id')).trim();
     const before_ = await balances();
     const key = idemKey('rv');
     const res = await op.post(`/api/v1/vouchers/${no}/reversal`, { reason: '错缴更正' }, { headers: { 'Idempotency-Key': key } });
@@ -284,7 +284,7 @@ describe(`the books from the CLI on ${STORE}: chart versions, reversal, forgerie
 
   test('a reversal mirrors the voucher and its postings, restoring balances; a second reversal is refused', async () => {
     const [vno, rid] = (await one('SELECT v.voucher_no, r.id FROM remittance r JOIN voucher v ON v.id = r.voucher_id ORDER BY r.id DESC LIMIT 1')).split('|');
-    const balances = async () => Object.fromEntries((await clean.sql('SELECT id, balance FROM member ORDER BY id')).trim().split('\n').map((x) => x.split('|')));
+    const balances = async () => Object.fromEntries((await clean.sql('SELECT member_id, balance FROM member_balance ORDER BY member_id')).trim().split('\n').map((x) => x.split('|')));
     const employers = async () => (await clean.sql('SELECT employer_id, balance FROM employer_balance ORDER BY employer_id')).trim();
     const posted = (await clean.sql(`SELECT member_id, amount FROM posting WHERE remittance_id = ${rid}`)).trim().split('\n').map((x) => x.split('|'));
     const before1 = await balances();
@@ -319,7 +319,7 @@ describe(`the books from the CLI on ${STORE}: chart versions, reversal, forgerie
       assert.equal(BigInt(amt), -BigInt(orig));
     }
     // The employer sub-ledger followed, and the books still balance.
-    const sumByEmployer = await clean.sql('SELECT m.employer_id, SUM(m.balance) FROM member m GROUP BY m.employer_id ORDER BY m.employer_id');
+    const sumByEmployer = await clean.sql('SELECT m.employer_id, SUM(b.balance) FROM member m JOIN member_balance b ON b.member_id = m.id GROUP BY m.employer_id ORDER BY m.employer_id');
     assert.equal(await employers(), sumByEmployer.trim());
     const tbAfter = JSON.parse((await hpf(['ledger', 'trial-balance', '--json'])).stdout);
     const row = (tb, code) => tb.subjects.find((s) => s.code === code);

@@ -44,8 +44,8 @@ test(`the schema itself refuses to change posted history on ${STORE} (immutabili
 const PG_OPEN = (t) => `ALTER TABLE ${t} DISABLE TRIGGER USER;`;
 const forgeries = [
   ['a member balance raised by one fen',
-    'UPDATE member SET balance = balance + 1 WHERE id = 2;',
-    'UPDATE member SET balance = balance + 1 WHERE id = 2;',
+    'UPDATE member_balance SET balance = balance + 1 WHERE member_id = 2;',
+    'UPDATE member_balance SET balance = balance + 1 WHERE member_id = 2;',
     /member\.balance_is_sum_of_postings: member \d{17}[\dX] \(id 2\) balance/],
   ['a posting amount changed',
     'DROP TRIGGER posting_immutable_u; UPDATE posting SET amount = amount - 100 WHERE id = 3;',

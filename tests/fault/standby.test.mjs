@@ -77,7 +77,7 @@ for (const sync of [false, true]) {
       assert.equal(await one(standby, 'postgres', 'SELECT pg_is_in_recovery()'), 't');
       const rep = await one(primary, 'postgres', "SELECT state || ' ' || sync_state FROM pg_stat_replication");
       assert.equal(rep, sync ? 'streaming sync' : 'streaming async');
-      await assert.rejects(standby.sql(store.dbName, 'UPDATE member SET balance = balance'), /read-only transaction/);
+      await assert.rejects(standby.sql(store.dbName, 'UPDATE member_balance SET balance = balance'), /read-only transaction/);
     });
 
     test('remittances through hpf serve on the primary: each submitted and approved (maker-checker)', async () => {
@@ -105,7 +105,7 @@ for (const sync of [false, true]) {
         // Maker-checker: the approval reads and writes the primary, never the paused standby.
         r = (await remitAndApprove(e.agent, op, e.dwzh, rosterFromDraft(d), { key: idemKey('ro') })).receipt;
         committed.push({ dwzh: e.dwzh, serial: r.serial, rows: d.rows });
-        assert.equal(await one(primary, store.dbName, `SELECT balance FROM member WHERE account_no = '${m}'`), String(fen(d.total)), 'committed on the primary');
+        assert.equal(await one(primary, store.dbName, `SELECT b.balance FROM member m JOIN member_balance b ON b.member_id = m.id WHERE m.account_no = '${m}'`), String(fen(d.total)), 'committed on the primary');
         const st = assertOk(await op.get(`/api/v1/members/${m}/statement?from=2026-01-01&to=2026-12-31`));
         assert.deepEqual(st.items, [], 'the statement, read from the paused standby, does not show the new remittance yet');
         assert.equal(assertOk(await op.get(`/api/v1/members/${m}`)).balance, '0.00', 'nor does the member read');
@@ -127,7 +127,7 @@ for (const sync of [false, true]) {
         voucher: await one(primary, store.dbName, 'SELECT count(*) FROM voucher'),
         session: await one(primary, store.dbName, 'SELECT count(*) FROM session'),
       };
-      balances = Object.fromEntries((await primary.sql(store.dbName, 'SELECT account_no, balance FROM member ORDER BY account_no'))
+      balances = Object.fromEntries((await primary.sql(store.dbName, 'SELECT m.account_no, b.balance FROM member m JOIN member_balance b ON b.member_id = m.id ORDER BY m.account_no'))
         .trim().split('\n').map((l) => l.split('|')));
       if (!sync) {
         const lsn = await one(primary, 'postgres', 'SELECT pg_current_wal_lsn()');
@@ -155,7 +155,7 @@ for (const sync of [false, true]) {
         voucher: await one(standby, db, 'SELECT count(*) FROM voucher'),
         session: await one(standby, db, 'SELECT count(*) FROM session'),
       }, counts);
-      const got = Object.fromEntries((await standby.sql(db, 'SELECT account_no, balance FROM member ORDER BY account_no'))
+      const got = Object.fromEntries((await standby.sql(db, 'SELECT m.account_no, b.balance FROM member m JOIN member_balance b ON b.member_id = m.id ORDER BY m.account_no'))
         .trim().split('\n').map((l) => l.split('|')));
       assert.deepEqual(got, balances);
       for (const c of committed) {

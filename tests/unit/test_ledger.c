@@ -242,7 +242,8 @@ static void people(void)
                     " (2, 'E2', 'two', 'U2', 1200, 1200, '2026-01-01');"
                     "INSERT INTO member (id, account_no, employer_id, name, wage, opened_on)"
                     " VALUES (1, 'M1', 1, 'a', 100000, '2026-01-01'),"
-                    " (2, 'M2', 1, 'b', 100000, '2026-01-01');",
+                    " (2, 'M2', 1, 'b', 100000, '2026-01-01');"
+                    "INSERT INTO member_balance (member_id) VALUES (1), (2);",
                     &err),
         0, "%s", err.msg);
 }
@@ -295,7 +296,7 @@ Test(subledgers, postings_move_the_employer_balance_moves_and_reversals_follow, 
                           .voucher_id = 1};
     cr_assert_eq(hpf_ledger_post_member(db, &out, NULL, &err), HPF_ECONFLICT);
     cr_assert_str_eq(err.rule, "ledger.balance_negative");
-    cr_assert_eq(q("SELECT balance FROM member WHERE id = 1"), 31000);
+    cr_assert_eq(q("SELECT balance FROM member_balance WHERE member_id = 1"), 31000);
 
     /* The reversal of the first deposit takes each member's share back, from the employer the
      * member belongs to now. */
@@ -305,8 +306,8 @@ Test(subledgers, postings_move_the_employer_balance_moves_and_reversals_follow, 
     cr_assert_eq(r.postings, 2);
     cr_assert_eq(r.amount, 50000);
     cr_assert_str_eq(r.original_no, v1);
-    cr_assert_eq(q("SELECT balance FROM member WHERE id = 1"), 1000);
-    cr_assert_eq(q("SELECT balance FROM member WHERE id = 2"), 2000);
+    cr_assert_eq(q("SELECT balance FROM member_balance WHERE member_id = 1"), 1000);
+    cr_assert_eq(q("SELECT balance FROM member_balance WHERE member_id = 2"), 2000);
     cr_assert_eq(q("SELECT balance FROM employer_balance WHERE employer_id = 1"), 1000);
     cr_assert_eq(q("SELECT balance FROM employer_balance WHERE employer_id = 2"), 2000);
     cr_assert_eq(q("SELECT count(*) FROM posting WHERE reversal_of IS NOT NULL AND"

@@ -43,7 +43,9 @@ static void setup(void)
     exec("INSERT INTO employer (id, account_no, name, uscc, unit_ratio_bp, indiv_ratio_bp,"
          " opened_on) VALUES (1, 'E1', 'one', 'U1', 1200, 1200, '2020-01-01');"
          "INSERT INTO member (id, account_no, employer_id, name, wage, opened_on) VALUES"
-         " (1, 'M1', 1, 'a', 100000, '2020-01-01'), (2, 'M2', 1, 'b', 100000, '2020-01-01');");
+         " (1, 'M1', 1, 'a', 100000, '2020-01-01'), (2, 'M2', 1, 'b', 100000, '2020-01-01');"
+         /* Balance rows without an interest state: started from the postings when touched. */
+         "INSERT INTO member_balance (member_id) VALUES (1), (2);");
 }
 
 static void teardown(void)
@@ -137,7 +139,7 @@ Test(settlement, example_2_3_A_posts_372_13_on_30_june_and_opens_the_next_year, 
 {
     example_a(1, true);
     cr_assert_eq(q("SELECT int_jishu + balance * (julianday('2022-06-30') - julianday(int_as_of)"
-                   " + 1) FROM member WHERE id = 1"),
+                   " + 1) FROM member_balance WHERE member_id = 1"),
                  893100000, "积数 8,931,000.00 yuan·days");
     hpf_ledger_settled s = settle(2022, 100);
     cr_assert_eq(s.postings, 1); /* member 2 has nothing: read, no posting */
@@ -146,10 +148,11 @@ Test(settlement, example_2_3_A_posts_372_13_on_30_june_and_opens_the_next_year, 
     cr_assert_eq(q("SELECT amount FROM posting WHERE kind = '09' AND period = 2022"), 37213);
     cr_assert_eq(q("SELECT count(*) FROM posting WHERE kind = '09' AND biz_date = '2022-06-30'"),
                  1);
-    cr_assert_eq(q("SELECT balance FROM member WHERE id = 1"), 2737213);
-    cr_assert_eq(q("SELECT int_opening FROM member WHERE id = 1"), 2737213, "上年结转 (I-6)");
-    cr_assert_eq(q("SELECT int_year FROM member WHERE id = 1"), 2023);
-    cr_assert_eq(q("SELECT int_jishu FROM member WHERE id = 1"), 0);
+    cr_assert_eq(q("SELECT balance FROM member_balance WHERE member_id = 1"), 2737213);
+    cr_assert_eq(q("SELECT int_opening FROM member_balance WHERE member_id = 1"), 2737213,
+                 "上年结转 (I-6)");
+    cr_assert_eq(q("SELECT int_year FROM member_balance WHERE member_id = 1"), 2023);
+    cr_assert_eq(q("SELECT int_jishu FROM member_balance WHERE member_id = 1"), 0);
     cr_assert_eq(q("SELECT balance FROM employer_balance WHERE employer_id = 1"), 2737213);
     verify_ok();
 
@@ -172,15 +175,15 @@ Test(settlement, a_posting_of_july_before_the_settlement_closes_the_year_as_it_s
 {
     example_a(1, true);
     ok_post(1, "2022-07-15", 100000); /* 30 June has passed, the job has not run */
-    cr_assert_eq(q("SELECT int_due_year FROM member WHERE id = 1"), 2022);
-    cr_assert_eq(q("SELECT int_year FROM member WHERE id = 1"), 2023);
+    cr_assert_eq(q("SELECT int_due_year FROM member_balance WHERE member_id = 1"), 2022);
+    cr_assert_eq(q("SELECT int_year FROM member_balance WHERE member_id = 1"), 2023);
     verify_ok();
     hpf_ledger_settled s = settle(2022, 100);
     cr_assert_eq(s.interest, 37213, "the July posting is not in the year it closes");
-    cr_assert_eq(q("SELECT count(*) FROM member WHERE int_due_year IS NOT NULL"), 0);
-    cr_assert_eq(q("SELECT int_opening FROM member WHERE id = 1"), 2737213);
+    cr_assert_eq(q("SELECT count(*) FROM member_balance WHERE int_due_year IS NOT NULL"), 0);
+    cr_assert_eq(q("SELECT int_opening FROM member_balance WHERE member_id = 1"), 2737213);
     /* The interest counts in the new year from 1 July, before the July posting. */
-    cr_assert_eq(q("SELECT int_jishu FROM member WHERE id = 1"), 2737213LL * 14);
+    cr_assert_eq(q("SELECT int_jishu FROM member_balance WHERE member_id = 1"), 2737213LL * 14);
     verify_ok();
     /* A posting two years on, with 2023 unsettled: refused, naming the year to settle. */
     hpf_err err = HPF_ERR_INIT;
@@ -195,7 +198,8 @@ Test(closing, example_2_3_B_closing_on_20_january_earns_197_42, .init = setup, .
     hpf_interest_result r;
     /* 20,000 from 1 July and the 7 deposits up to January. */
     exec("INSERT INTO member (id, account_no, employer_id, name, wage, opened_on) VALUES"
-         " (3, 'M3', 1, 'c', 100000, '2020-01-01')");
+         " (3, 'M3', 1, 'c', 100000, '2020-01-01');"
+         "INSERT INTO member_balance (member_id) VALUES (3)");
     ok_post(3, "2021-07-01", 2000000);
     for (int m = 7; m <= 13; m++) {
         char d[11];
@@ -217,10 +221,20 @@ Test(verify, a_forged_interest_state_is_named, .init = setup, .fini = teardown)
     hpf_err err = HPF_ERR_INIT;
     example_a(1, true);
     verify_ok();
-    exec("UPDATE member SET int_rate_jishu = int_rate_jishu + 1 WHERE id = 1");
+    exec("UPDATE member_balance SET int_rate_jishu = int_rate_jishu + 1 WHERE member_id = 1");
     cr_assert_eq(hpf_ledger_verify(db, NULL, &err), HPF_ECONFLICT);
     cr_assert_str_eq(err.rule, "member.interest_state");
     cr_assert(strstr(err.msg, "member M1 (id 1) int_rate_jishu"), "%s", err.msg);
+}
+
+Test(verify, a_member_without_its_balance_row_is_named, .init = setup, .fini = teardown)
+{
+    hpf_err err = HPF_ERR_INIT;
+    verify_ok();
+    exec("DELETE FROM member_balance WHERE member_id = 2");
+    cr_assert_eq(hpf_ledger_verify(db, NULL, &err), HPF_ECONFLICT);
+    cr_assert_str_eq(err.rule, "member.balance_row", "%s", err.msg);
+    cr_assert(strstr(err.msg, "member M2 (id 2) has no balance row"), "%s", err.msg);
 }
 
 Test(verify, a_forged_interest_posting_is_named, .init = setup, .fini = teardown)
@@ -232,7 +246,8 @@ Test(verify, a_forged_interest_posting_is_named, .init = setup, .fini = teardown
     exec("DROP TRIGGER posting_immutable_u");
     exec("UPDATE posting SET amount = amount + 1, balance_after = balance_after + 1"
          " WHERE kind = '09'");
-    exec("UPDATE member SET balance = balance + 1, int_opening = int_opening + 1 WHERE id = 1");
+    exec("UPDATE member_balance SET balance = balance + 1, int_opening = int_opening + 1"
+         " WHERE member_id = 1");
     exec("UPDATE employer_balance SET balance = balance + 1");
     cr_assert_eq(hpf_ledger_verify(db, NULL, &err), HPF_ECONFLICT);
     cr_assert_str_eq(err.rule, "interest.run_matches_postings", "%s", err.msg);
@@ -248,12 +263,13 @@ Test(settlement, random_postings_settle_as_the_segment_formula_says, .init = set
     hpf_err err = HPF_ERR_INIT;
     uint64_t seed = 0x5eed1234abcdULL;
     for (int round = 0; round < 20; round++) {
-        char sql[200];
+        char sql[256];
         int64_t id = 100 + round;
         snprintf(sql, sizeof sql,
                  "INSERT INTO member (id, account_no, employer_id, name, wage, opened_on) VALUES"
-                 " (%lld, 'R%lld', 1, 'r', 100000, '2020-01-01')",
-                 (long long)id, (long long)id);
+                 " (%lld, 'R%lld', 1, 'r', 100000, '2020-01-01');"
+                 "INSERT INTO member_balance (member_id) VALUES (%lld)",
+                 (long long)id, (long long)id, (long long)id);
         exec(sql);
         hpf_interest_posting ps[40];
         size_t n = 0;
