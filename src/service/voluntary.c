@@ -224,7 +224,7 @@ int hpf_voluntary_register(hpf_svc *svc, const hpf_actor *actor, const hpf_volun
     hpf_stmt_bind_i64(st, 1, member_id);
     hpf_stmt_bind_i64(st, 2, in->base);
     hpf_stmt_bind_i64(st, 3, in->ratio_bp);
-    hpf_stmt_bind_text(st, 4, date);
+    hpf_stmt_bind_text(st, 4, hpf_day_fmt(date, today));
     hpf_stmt_bind_i64(st, 5, actor->user_id);
     rc = hpf_stmt_step(st, err);
     hpf_stmt_reset(st);
