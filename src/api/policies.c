@@ -20,6 +20,7 @@ static int propose(api_ctx *c, hpf_err *err)
         {"ratios_must_match", API_BOOL, true},
         {"deposit_rate_e7", API_INT, true},
         {"day_basis", API_INT, true},
+        {"deferral_counts_as_continuous", API_BOOL, false},
         {"note", API_STR, true},
     };
     const char *key;
@@ -61,6 +62,9 @@ static int propose(api_ctx *c, hpf_err *err)
     p.contrib.cap_multiple = (int32_t)v[4];
     p.contrib.ratios_must_match = json_is_true(json_object_get(body, "ratios_must_match"));
     p.day_basis = (int)v[6];
+    /* Absent: the default of C-10, a deferred month counts. */
+    p.deferral_counts_as_continuous =
+        !json_is_false(json_object_get(body, "deferral_counts_as_continuous"));
     rc = hpf_policy_submit(c->svc, &c->actor, &p, api_str(body, "note"), key, &a, &replayed, err);
     if (rc == 0)
         rc = api_approval_reply(c, &a, replayed);

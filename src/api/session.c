@@ -165,7 +165,7 @@ static int policy(api_ctx *c, hpf_err *err)
     return api_reply(
         c, 200,
         json_pack("{s:I, s:o, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:s, s:b, s:o, s:o,"
-                  " s:I, s:i}",
+                  " s:I, s:i, s:b}",
                   "version", (json_int_t)p.version, "effective_from",
                   api_day_json(p.effective_from), "unit_ratio_min_bp", p.contrib.unit_ratio_min_bp,
                   "unit_ratio_max_bp", p.contrib.unit_ratio_max_bp, "indiv_ratio_min_bp",
@@ -176,7 +176,8 @@ static int policy(api_ctx *c, hpf_err *err)
                   "rounding", hpf_rounding_name(p.contrib.rounding), "ratios_must_match",
                   p.contrib.ratios_must_match, "monthly_deposit_min", api_money_json(dmin),
                   "monthly_deposit_max", api_money_json(dmax), "deposit_rate_e7",
-                  (json_int_t)p.deposit_rate_e7, "day_basis", p.day_basis));
+                  (json_int_t)p.deposit_rate_e7, "day_basis", p.day_basis,
+                  "deferral_counts_as_continuous", p.deferral_counts_as_continuous));
 }
 
 const api_route api_session_routes[] = {

@@ -284,7 +284,7 @@ static json_t *policy_encode(const hpf_policy *p, const char *note)
 {
     char day[11];
     return json_pack(
-        "{s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:b, s:I, s:i, s:s}", "effective_from",
+        "{s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:i, s:s, s:b, s:I, s:i, s:b, s:s}", "effective_from",
         hpf_day_fmt(day, p->effective_from), "unit_ratio_min_bp", (int)p->contrib.unit_ratio_min_bp,
         "unit_ratio_max_bp", (int)p->contrib.unit_ratio_max_bp, "indiv_ratio_min_bp",
         (int)p->contrib.indiv_ratio_min_bp, "indiv_ratio_max_bp",
@@ -292,7 +292,8 @@ static json_t *policy_encode(const hpf_policy *p, const char *note)
         "min_wage", money_json(p->contrib.min_wage), "cap_multiple", (int)p->contrib.cap_multiple,
         "rounding", hpf_rounding_name(p->contrib.rounding), "ratios_must_match",
         p->contrib.ratios_must_match, "deposit_rate_e7", (json_int_t)p->deposit_rate_e7,
-        "day_basis", p->day_basis, "note", note);
+        "day_basis", p->day_basis, "deferral_counts_as_continuous",
+        p->deferral_counts_as_continuous, "note", note);
 }
 
 static int policy_decode(json_t *o, hpf_policy *p, const char **note, hpf_err *err)
@@ -326,6 +327,11 @@ static int policy_decode(json_t *o, hpf_policy *p, const char **note, hpf_err *e
     p->contrib.ratios_must_match = json_is_true(match);
     p->deposit_rate_e7 = v[5];
     p->day_basis = (int)v[6];
+    /* Requests stored before the flag was proposable lack it: the default of C-10. */
+    json_t *defer = json_object_get(o, "deferral_counts_as_continuous");
+    if (defer && !json_is_boolean(defer))
+        return bad_payload(err, "deferral_counts_as_continuous");
+    p->deferral_counts_as_continuous = !json_is_false(defer);
     return 0;
 }
 
@@ -426,8 +432,8 @@ static int policy_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, co
                         "INSERT INTO policy_version (version, effective_from, unit_ratio_min_bp,"
                         " unit_ratio_max_bp, indiv_ratio_min_bp, indiv_ratio_max_bp,"
                         " city_avg_wage, min_wage, cap_multiple, rounding, ratios_must_match,"
-                        " deposit_rate_e7, day_basis, note) VALUES"
-                        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " deposit_rate_e7, day_basis, deferral_counts_as_continuous, note) VALUES"
+                        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         err);
     if (rc < 0)
         return rc;
@@ -444,7 +450,8 @@ static int policy_execute(hpf_svc *svc, hpf_db *db, const hpf_actor *checker, co
     hpf_stmt_bind_i64(st, 11, p.contrib.ratios_must_match ? 1 : 0);
     hpf_stmt_bind_i64(st, 12, p.deposit_rate_e7);
     hpf_stmt_bind_i64(st, 13, p.day_basis);
-    hpf_stmt_bind_text(st, 14, note);
+    hpf_stmt_bind_i64(st, 14, p.deferral_counts_as_continuous ? 1 : 0);
+    hpf_stmt_bind_text(st, 15, note);
     rc = hpf_stmt_step(st, err);
     hpf_stmt_reset(st);
     if (rc == HPF_ECONFLICT) /* the version number or the date, taken by a concurrent decision */

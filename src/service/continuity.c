@@ -8,26 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The policy flag deferral_counts_as_continuous in force on `day` (schema 13). */
-static int deferral_counts(hpf_db *db, hpf_day day, bool *out, hpf_err *err)
-{
-    hpf_stmt *st;
-    char date[11];
-    *out = false;
-    int rc = hpf_db_prepare(db, &st,
-                            "SELECT deferral_counts_as_continuous FROM policy_version"
-                            " WHERE effective_from <= ? ORDER BY effective_from DESC LIMIT 1",
-                            err);
-    if (rc < 0)
-        return rc;
-    hpf_stmt_bind_text(st, 1, hpf_day_fmt(date, day));
-    rc = hpf_stmt_step(st, err);
-    if (rc == 1)
-        *out = hpf_stmt_i64(st, 0) != 0;
-    hpf_stmt_reset(st);
-    return rc < 0 ? rc : 0;
-}
-
 typedef struct fact {
     hpf_continuity_month m;
     hpf_fen remitted; /* the month's own 汇缴 (originals): it was checked to be the full amount */
@@ -71,6 +51,7 @@ int hpf_member_continuity_db(hpf_db *db, int64_t member_id, hpf_day as_of, int *
     fact *v = NULL;
     size_t n = 0, cap = 0;
     bool counts = false;
+    hpf_policy pol;
     hpf_continuity_month *in = NULL;
     size_t skip = 0;
     *months = 0;
@@ -160,7 +141,15 @@ int hpf_member_continuity_db(hpf_db *db, int64_t member_id, hpf_day as_of, int *
             f->m.required = c.total;
         }
     }
-    if ((rc = deferral_counts(db, as_of, &counts, err)) < 0)
+    /* The flag of the policy in force (none before the first version: nothing counts). */
+    rc = hpf_policy_at(db, as_of, &pol, err);
+    if (rc == HPF_ENOTFOUND) {
+        hpf_err_clear(err);
+        rc = 0;
+    } else if (rc == 0) {
+        counts = pol.deferral_counts_as_continuous;
+    }
+    if (rc < 0)
         goto done;
     /* The latest months only (the counter stops at the first gap anyway). */
     skip = n > HPF_CONTINUITY_MAX_MONTHS ? n - HPF_CONTINUITY_MAX_MONTHS : 0;

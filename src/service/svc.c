@@ -257,7 +257,8 @@ int hpf_policy_at(hpf_db *db, hpf_day day, hpf_policy *out, hpf_err *err)
         db, &st,
         "SELECT version, effective_from, unit_ratio_min_bp, unit_ratio_max_bp, indiv_ratio_min_bp,"
         " indiv_ratio_max_bp, city_avg_wage, min_wage, cap_multiple, rounding, ratios_must_match,"
-        " deposit_rate_e7, day_basis FROM policy_version WHERE effective_from <= ?"
+        " deposit_rate_e7, day_basis, deferral_counts_as_continuous FROM policy_version"
+        " WHERE effective_from <= ?"
         " ORDER BY effective_from DESC LIMIT 1",
         err);
     if (rc < 0)
@@ -280,6 +281,7 @@ int hpf_policy_at(hpf_db *db, hpf_day day, hpf_policy *out, hpf_err *err)
         out->contrib.ratios_must_match = hpf_stmt_i64(st, 10) != 0;
         out->deposit_rate_e7 = hpf_stmt_i64(st, 11);
         out->day_basis = (int)hpf_stmt_i64(st, 12);
+        out->deferral_counts_as_continuous = hpf_stmt_i64(st, 13) != 0;
         rc = 0;
     } else if (rc == 0) {
         rc = hpf_err_set(err, HPF_ENOTFOUND, "no policy in force on %s", date);

@@ -71,6 +71,8 @@ typedef struct hpf_policy {
     hpf_contrib_policy contrib;
     int64_t deposit_rate_e7;
     int day_basis;
+    /* C-10: a deferred (缓缴) month keeps the continuity counter going (schema 13). */
+    bool deferral_counts_as_continuous;
 } hpf_policy;
 
 /* The policy version in force on `day`. Returns 0 or HPF_ENOTFOUND / HPF_EDB. */

@@ -332,6 +332,16 @@ describe(`maker-checker on ${STORE}`, () => {
     assert.equal(now.version, version);
     assert.equal(now.min_wage, '20000.00');
     assert.equal(now.effective_from, '2026-12-01');
+    assert.equal(now.deferral_counts_as_continuous, true, 'absent from the proposal: the default of C-10');
+    // The continuity flag is a parameter of the version like the others.
+    const off = await op.post('/api/v1/policies', policyBody({ effective_from: '2030-01-01', deferral_counts_as_continuous: false }),
+      { headers: { 'Idempotency-Key': idemKey('pol') } });
+    assert.equal(off.status, 202, describeRes(off));
+    assert.equal((await decide(op2, off.json.approval_id, 'approve')).status, 200);
+    assert.equal(assertOk(await op.get('/api/v1/policy?date=2030-01-01')).deferral_counts_as_continuous, false);
+    assert.equal(assertOk(await op.get('/api/v1/policy?date=2029-12-31')).deferral_counts_as_continuous, true);
+    assertProblem(await op.post('/api/v1/policies', policyBody({ effective_from: '2030-02-01', deferral_counts_as_continuous: 0 }),
+      { headers: { 'Idempotency-Key': idemKey('pol') } }), 400, { field: '/deferral_counts_as_continuous', rule: 'json.type' });
     // The roster of December is computed under it: every base at least the new floor.
     const nov = await draft(op, dwzh, '2026-11');
     const dec = await draft(op, dwzh, '2026-12');
