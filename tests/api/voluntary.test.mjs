@@ -47,6 +47,7 @@ describe(`registration (${STORE})`, () => {
     const o = assertOk(await register(op, body), 201);
     P = { account: o, idNumber: body.id_number, name: body.name };
     assert.equal(o.state_code, '01');
+    assert.equal(o.registered_on, '2026-11-15', 'registered on the business date');
     assert.equal(o.base, '6543.21');
     assert.equal(o.ratio_bp, 1600);
     // 6,543.21 x 16% = 1,046.91 -> rounded to the policy's unit, once.
@@ -64,6 +65,7 @@ describe(`registration (${STORE})`, () => {
     const o = assertOk(await register(op, body), 201);
     Q = { account: o, idNumber: body.id_number, name: body.name };
     assert.equal(o.unit_account_no, P.account.unit_account_no);
+    assert.equal(o.registered_on, '2026-11-15');
   });
 
   test('one live account per person: 409 member.one_live_account', async () => {
