@@ -88,6 +88,24 @@ fund_store() { # STORE MEMBERS EMPLOYERS
   R[$s.rows]=$(sql "SELECT (SELECT count(*) FROM posting) + (SELECT count(*) FROM remittance)
     + (SELECT count(*) FROM voucher) + (SELECT count(*) FROM voucher_line)
     + (SELECT count(*) FROM audit_log WHERE kind = 'remittance.posted')")
+  # The schema's own floor: the month's postings written again through the real posting table
+  # (its indexes, keys and checks) and every posted member's balance row updated, as two
+  # set-based statements in one transaction, rolled back (no commit flush). What the month costs
+  # above this is the per-member work of the business: reads, checks, the interest fold, the
+  # audit digest, statements one chunk at a time.
+  say "$s: the schema floor (set-based, rolled back)"
+  local t0 t1
+  t0=$(now)
+  sql "BEGIN;
+    INSERT INTO posting (member_id, biz_date, kind, period, amount, unit_amount, indiv_amount,
+      balance_after, voucher_id, remittance_id)
+      SELECT member_id, '2026-06-16', kind, period, amount, unit_amount, indiv_amount,
+        balance_after + amount, voucher_id, remittance_id FROM posting WHERE kind = '01';
+    UPDATE member_balance SET balance = balance + 1, paid_through = 202606
+      WHERE member_id IN (SELECT member_id FROM posting WHERE kind = '01');
+    ROLLBACK;" >/dev/null
+  t1=$(now)
+  R[$s.floor_secs]=$(calc "$t1 - $t0")
   [ "$s" = postgres ] && sql "ANALYZE" >/dev/null
   say "$s: hpf job interest --year 2026"
   timed "$s.interest" env HPF_BUSINESS_DATE=2026-07-01 "$hpf" job interest "${args[@]}" --year 2026
@@ -97,7 +115,7 @@ fund_store() { # STORE MEMBERS EMPLOYERS
   R[$s.verify_out]=$(head -1 "$work/$s.verify.out")
 
   # The anchor: a raw bulk insert of as many rows, in one transaction, same store.
-  local n=${R[$s.rows]} t0 t1
+  local n=${R[$s.rows]}
   case $s in
     sqlite)
       rm -f "$work/raw.db"*
@@ -152,6 +170,7 @@ done
     echo "|---|---|---|---|---|---|"
     echo "| opening the accounts (setup, \`hpf demo\`) | $(fmt1 "${R[$s.open.secs]}") s | $(fmt1 "${R[$s.open.mb]}") MiB | | | |"
     echo "| one month's 汇缴, $(thou "${R[$s.postings]}") members: \`hpf job remit\` | $(fmt1 "${R[$s.remit.secs]}") s ($(thou "$(calc "${R[$s.postings]} / ${R[$s.remit.secs]}")") members/s) | $(fmt1 "${R[$s.remit.mb]}") MiB | ≤ 15 s, ≤ 5 x raw, ≤ 300 MB | raw insert of the $(thou "${R[$s.rows]}") rows it wrote, one transaction: $(fmt2 "${R[$s.raw_secs]}") s | $(fmt1 "$(calc "${R[$s.remit.secs]} / ${R[$s.raw_secs]}")") x |"
+    echo "| the month's writes alone, set-based through the same schema (rolled back) | $(fmt2 "${R[$s.floor_secs]}") s | | | raw insert: $(fmt2 "${R[$s.raw_secs]}") s | $(fmt1 "$(calc "${R[$s.floor_secs]} / ${R[$s.raw_secs]}")") x raw; the month is $(fmt1 "$(calc "${R[$s.remit.secs]} / ${R[$s.floor_secs]}")") x this |"
     echo "| annual interest, $(thou "${R[$s.settled]}") accounts: \`hpf job interest\` | $(fmt1 "${R[$s.interest.secs]}") s ($(thou "$(calc "${R[$s.settled]} / ${R[$s.interest.secs]}")") accounts/s) | $(fmt1 "${R[$s.interest.mb]}") MiB | ≤ 10 s, ≤ 300 MB | | |"
     echo "| \`hpf verify\` over it | $(fmt1 "${R[$s.verify.secs]}") s | $(fmt1 "${R[$s.verify.mb]}") MiB | ≤ 10 s, ≤ 300 MB | | |"
     echo
