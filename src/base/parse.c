@@ -26,13 +26,15 @@ int hpf_parse_i64(int64_t *out, const char *s, int64_t min, int64_t max)
     return 0;
 }
 
-bool hpf_text_ok(const char *s, size_t len, bool allow_tab)
+/* Walk UTF-8: true if every sequence is well-formed (shortest form, no surrogate, at most
+ * U+10FFFF); with `text`, also no C0 control (tab when allow_tab), DEL or C1 control. */
+static bool utf8_scan(const char *s, size_t len, bool text, bool allow_tab)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
         unsigned c = *p;
         if (c < 0x80) {
-            if ((c < 0x20 && !(allow_tab && c == '\t')) || c == 0x7f)
+            if (text && ((c < 0x20 && !(allow_tab && c == '\t')) || c == 0x7f))
                 return false;
             p++;
             continue;
@@ -59,11 +61,21 @@ bool hpf_text_ok(const char *s, size_t len, bool allow_tab)
             cp = (cp << 6) | (p[i] & 0x3f);
         }
         if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (text && cp >= 0x80 && cp < 0xa0))
             return false;
         p += n + 1;
     }
     return true;
+}
+
+bool hpf_text_ok(const char *s, size_t len, bool allow_tab)
+{
+    return utf8_scan(s, len, true, allow_tab);
+}
+
+bool hpf_utf8_valid(const char *s, size_t len)
+{
+    return utf8_scan(s, len, false, false);
 }
 
 size_t hpf_utf8_len(const char *s)

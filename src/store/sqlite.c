@@ -4,6 +4,7 @@
  * cache of prepared statements keyed by SQL text.
  */
 #include "base/mem.h"
+#include "base/parse.h"
 #include "store/driver.h"
 
 #include <pthread.h>
@@ -18,6 +19,7 @@ typedef struct sq_stmt {
     sqlite3_stmt *st;
     struct sq_db *db;
     char *sql;
+    int bad_text; /* the first text parameter that is not UTF-8 (0: none), refused at step */
 } sq_stmt;
 
 typedef struct sq_db {
@@ -148,6 +150,7 @@ static int sq_prepare(hpf_db *d, hpf_stmt **out, const char *sql, hpf_err *err)
         uint32_t slot = (h + (uint32_t)probe) & (CACHE_SLOTS - 1);
         sq_stmt *s = db->cache[slot];
         if (s && (s->sql == sql || !strcmp(s->sql, sql))) {
+            s->bad_text = 0;
             sqlite3_reset(s->st);
             sqlite3_clear_bindings(s->st);
             *out = &s->base;
@@ -178,7 +181,14 @@ static void sq_bind_i64(hpf_stmt *st, int i, int64_t v)
 
 static void sq_bind_text(hpf_stmt *st, int i, const char *s)
 {
-    sqlite3_bind_text(((sq_stmt *)st)->st, i, s, -1, SQLITE_TRANSIENT);
+    sq_stmt *q = (sq_stmt *)st;
+    size_t n = strlen(s);
+    /* SQLite stores any bytes as TEXT; PostgreSQL refuses what is not UTF-8. Refusing it here
+     * too keeps the stores alike, and a bound buffer never filled in (garbage) fails on SQLite
+     * as well, not only on the production store. */
+    if (!q->bad_text && !hpf_utf8_valid(s, n))
+        q->bad_text = i;
+    sqlite3_bind_text(q->st, i, s, (int)n, SQLITE_TRANSIENT);
 }
 
 static void sq_bind_blob(hpf_stmt *st, int i, const void *p, int n)
@@ -194,6 +204,9 @@ static void sq_bind_null(hpf_stmt *st, int i)
 static int sq_step(hpf_stmt *st, hpf_err *err)
 {
     sq_stmt *s = (sq_stmt *)st;
+    if (s->bad_text)
+        return hpf_err_set(err, HPF_EDB, "sqlite step: text parameter %d is not valid UTF-8",
+                           s->bad_text);
     int rc = sqlite3_step(s->st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -235,6 +248,7 @@ static int64_t sq_changes(hpf_stmt *st)
 
 static void sq_reset(hpf_stmt *st)
 {
+    ((sq_stmt *)st)->bad_text = 0;
     sqlite3_reset(((sq_stmt *)st)->st);
     sqlite3_clear_bindings(((sq_stmt *)st)->st);
 }
