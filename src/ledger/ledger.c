@@ -1,55 +1,96 @@
 #include "ledger/ledger.h"
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "ledger/interest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The chart version in force on `date` (YYYY-MM-DD): *version 0 when none is. */
-static int chart_version_at(hpf_db *db, const char *date, int64_t *version, hpf_err *err)
+/* Statements of 1..SHAPES_MAX rows or codes, built once per process, so that a voucher's chart
+ * check and its lines are one statement each (on PostgreSQL a round trip each: the lines and
+ * codes of a voucher were one statement apiece). */
+#define SHAPES_MAX HPF_TEMPLATE_MAX_LINES
+#define CHART_IN_FORCE                                                                             \
+    "(SELECT id FROM chart_version WHERE effective_from <= ? ORDER BY effective_from DESC"         \
+    " LIMIT 1)"
+static char *chart_sql[SHAPES_MAX + 1], *lines_sql[SHAPES_MAX + 1];
+static pthread_once_t shapes_once = PTHREAD_ONCE_INIT;
+
+static void build_shapes(void)
+{
+    for (int n = 1; n <= SHAPES_MAX; n++) {
+        hpf_buf b = HPF_BUF_INIT;
+        hpf_buf_adds(&b, "SELECT " CHART_IN_FORCE ", (SELECT COUNT(*) FROM chart_entry"
+                         " WHERE version = " CHART_IN_FORCE " AND code IN (");
+        for (int i = 0; i < n; i++)
+            hpf_buf_adds(&b, i ? ", ?" : "?");
+        hpf_buf_adds(&b, "))");
+        hpf_buf_add(&b, "", 1);
+        chart_sql[n] = hpf_buf_detach(&b, NULL);
+        hpf_buf_adds(&b, "INSERT INTO voucher_line(voucher_id, line_no, subject, debit, credit)"
+                         " VALUES ");
+        for (int i = 0; i < n; i++)
+            hpf_buf_adds(&b, i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)");
+        hpf_buf_add(&b, "", 1);
+        lines_sql[n] = hpf_buf_detach(&b, NULL);
+    }
+}
+
+/* The chart version in force on `date` (*version 0 when none is) and how many of the distinct
+ * codes[0..n) it holds. */
+static int chart_holds(hpf_db *db, const char *date, const char *const *codes, size_t n,
+                       int64_t *version, int64_t *held, hpf_err *err)
 {
     hpf_stmt *st;
-    int rc = hpf_db_prepare(db, &st,
-                            "SELECT id FROM chart_version WHERE effective_from <= ?"
-                            " ORDER BY effective_from DESC LIMIT 1",
-                            err);
+    int rc = hpf_db_prepare(db, &st, chart_sql[n], err);
     if (rc < 0)
         return rc;
     hpf_stmt_bind_text(st, 1, date);
+    hpf_stmt_bind_text(st, 2, date);
+    for (size_t i = 0; i < n; i++)
+        hpf_stmt_bind_text(st, 3 + (int)i, codes[i]);
     rc = hpf_stmt_step(st, err);
-    *version = rc == 1 ? hpf_stmt_i64(st, 0) : 0;
+    *version = rc == 1 && !hpf_stmt_null(st, 0) ? hpf_stmt_i64(st, 0) : 0;
+    *held = rc == 1 ? hpf_stmt_i64(st, 1) : 0;
     hpf_stmt_reset(st);
     return rc < 0 ? rc : 0;
 }
 
-/* Every line names a code of the chart in force on `date`. */
+/* Every line names a code of the chart in force on `date`: one query for the distinct codes,
+ * and one a code only to name the missing one. */
 static int check_subjects(hpf_db *db, const char *date, const hpf_vline *lines, size_t nlines,
                           hpf_err *err)
 {
-    int64_t version;
-    int rc = chart_version_at(db, date, &version, err);
-    if (rc < 0)
-        return rc;
-    if (!version)
-        return hpf_err_field(err, HPF_ECONFLICT, "", "ledger.subject_not_in_chart",
-                             "no chart of accounts is in force on %s", date);
-    hpf_stmt *st;
-    rc = hpf_db_prepare(db, &st, "SELECT 1 FROM chart_entry WHERE version = ? AND code = ?", err);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < nlines; i++) {
-        hpf_stmt_bind_i64(st, 1, version);
-        hpf_stmt_bind_text(st, 2, lines[i].subject);
-        rc = hpf_stmt_step(st, err);
-        hpf_stmt_reset(st);
+    pthread_once(&shapes_once, build_shapes);
+    for (size_t from = 0; from < nlines; from += SHAPES_MAX) {
+        const char *codes[SHAPES_MAX];
+        size_t n = 0, to = nlines - from < SHAPES_MAX ? nlines : from + SHAPES_MAX;
+        for (size_t i = from; i < to; i++) {
+            size_t k = 0;
+            while (k < n && strcmp(codes[k], lines[i].subject) != 0)
+                k++;
+            if (k == n)
+                codes[n++] = lines[i].subject;
+        }
+        int64_t version, held;
+        int rc = chart_holds(db, date, codes, n, &version, &held, err);
         if (rc < 0)
             return rc;
-        if (rc == 0)
+        if (!version)
             return hpf_err_field(err, HPF_ECONFLICT, "", "ledger.subject_not_in_chart",
-                                 "subject %s is not in the chart of accounts in force on %s",
-                                 lines[i].subject, date);
+                                 "no chart of accounts is in force on %s", date);
+        for (size_t k = 0; held < (int64_t)n && k < n; k++) {
+            int64_t one;
+            if ((rc = chart_holds(db, date, &codes[k], 1, &version, &one, err)) < 0)
+                return rc;
+            if (!one)
+                return hpf_err_field(err, HPF_ECONFLICT, "", "ledger.subject_not_in_chart",
+                                     "subject %s is not in the chart of accounts in force on %s",
+                                     codes[k], date);
+        }
     }
     return 0;
 }
@@ -109,18 +150,21 @@ static int write_voucher(hpf_db *db, int64_t *voucher_id, char voucher_no[24], h
     if (rc < 0)
         return rc;
 
-    rc = hpf_db_prepare(db, &st,
-                        "INSERT INTO voucher_line(voucher_id, line_no, subject, debit, credit) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        err);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < nlines; i++) {
-        hpf_stmt_bind_i64(st, 1, *voucher_id);
-        hpf_stmt_bind_i64(st, 2, (int64_t)i + 1);
-        hpf_stmt_bind_text(st, 3, lines[i].subject);
-        hpf_stmt_bind_i64(st, 4, lines[i].debit);
-        hpf_stmt_bind_i64(st, 5, lines[i].credit);
+    /* The lines, SHAPES_MAX to a statement. */
+    pthread_once(&shapes_once, build_shapes);
+    for (size_t from = 0; from < nlines; from += SHAPES_MAX) {
+        size_t n = nlines - from < SHAPES_MAX ? nlines - from : SHAPES_MAX;
+        if ((rc = hpf_db_prepare(db, &st, lines_sql[n], err)) < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            const hpf_vline *l = &lines[from + i];
+            int p = 5 * (int)i;
+            hpf_stmt_bind_i64(st, p + 1, *voucher_id);
+            hpf_stmt_bind_i64(st, p + 2, (int64_t)(from + i) + 1);
+            hpf_stmt_bind_text(st, p + 3, l->subject);
+            hpf_stmt_bind_i64(st, p + 4, l->debit);
+            hpf_stmt_bind_i64(st, p + 5, l->credit);
+        }
         rc = hpf_stmt_step(st, err);
         hpf_stmt_reset(st);
         if (rc < 0)

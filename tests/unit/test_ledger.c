@@ -220,6 +220,49 @@ Test(template_rows, a_voucher_before_any_chart_is_refused, .init = setup, .fini 
     hpf_db_rollback(db);
 }
 
+Test(template_rows, a_line_outside_the_chart_in_force_is_named, .init = setup, .fini = teardown)
+{
+    hpf_err err = HPF_ERR_INIT;
+    int64_t id;
+    char no[24];
+    const hpf_vline bad[] = {{.subject = "101", .debit = 100}, {.subject = "9999", .credit = 100}};
+    cr_assert_eq(hpf_db_begin(db, &err), 0, "%s", err.msg);
+    cr_assert_eq(
+        hpf_ledger_voucher(db, &id, no, hpf_day_from_ymd(2026, 6, 30), "099", "x", bad, 2, &err),
+        HPF_ECONFLICT);
+    cr_assert_str_eq(err.rule, "ledger.subject_not_in_chart");
+    cr_assert(strstr(err.msg, "subject 9999 is not in the chart"), "%s", err.msg);
+    hpf_db_rollback(db);
+}
+
+Test(template_rows, a_subject_on_several_lines_is_one_code_to_check, .init = setup,
+     .fini = teardown)
+{
+    hpf_err err = HPF_ERR_INIT;
+    hpf_stmt *st;
+    int64_t id;
+    char no[24];
+    const hpf_vline lines[] = {{.subject = "101", .debit = 60},
+                               {.subject = "101", .debit = 40},
+                               {.subject = "201", .credit = 100}};
+    cr_assert_eq(hpf_db_begin(db, &err), 0, "%s", err.msg);
+    cr_assert_eq(
+        hpf_ledger_voucher(db, &id, no, hpf_day_from_ymd(2026, 6, 30), "099", "x", lines, 3, &err),
+        0, "%s", err.msg);
+    cr_assert_eq(
+        hpf_db_prepare(db, &st,
+                       "SELECT group_concat(line_no || ':' || subject || ':' || debit || ':'"
+                       " || credit, ' ') FROM (SELECT * FROM voucher_line"
+                       " WHERE voucher_id = ? ORDER BY line_no)",
+                       &err),
+        0, "%s", err.msg);
+    hpf_stmt_bind_i64(st, 1, id);
+    cr_assert_eq(hpf_stmt_step(st, &err), 1);
+    cr_assert_str_eq(hpf_stmt_text(st, 0), "1:101:60:0 2:101:40:0 3:201:0:100");
+    hpf_stmt_reset(st);
+    hpf_db_rollback(db);
+}
+
 /* ---- member and employer sub-ledgers, moves and reversal ---- */
 
 static int64_t q(const char *sql)
